@@ -1,0 +1,117 @@
+#include "lib/apiserver/api_handler.h"
+
+#include <type_traits>
+#include <variant>
+
+#include "lib/api/api_json.h"
+#include "lib/routing/api_route.h"
+
+namespace sma::apiserver {
+namespace {
+
+using providers::MetricsError;
+
+const char* reason_for(int code) {
+  switch (code) {
+    case 400: return "BadRequest";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "NotFound";
+    case 405: return "MethodNotAllowed";
+    case 503: return "ServiceUnavailable";
+    default: return "InternalError";
+  }
+}
+
+HttpResponse status_response(int code, const std::string& message) {
+  HttpResponse response;
+  response.status = code;
+  response.body = api::write_status({code, reason_for(code), message});
+  return response;
+}
+
+int code_for(MetricsError::Kind kind) {
+  switch (kind) {
+    case MetricsError::Kind::NotFound: return 404;
+    case MetricsError::Kind::BadRequest: return 400;
+    case MetricsError::Kind::Unavailable: return 503;
+    case MetricsError::Kind::Internal: return 500;
+  }
+  return 500;
+}
+
+HttpResponse json(std::string body) {
+  HttpResponse response;
+  response.body = std::move(body);
+  return response;
+}
+
+HttpResponse plain(int status, std::string body) {
+  HttpResponse response;
+  response.status = status;
+  response.content_type = "text/plain; charset=utf-8";
+  response.body = std::move(body);
+  return response;
+}
+
+}  // namespace
+
+ApiHandler::ApiHandler(providers::MetricsProvider& provider, providers::MetricsWriter* writer)
+    : provider_(provider), writer_(writer) {}
+
+HttpResponse ApiHandler::handle(const HttpRequest& request) {
+  try {
+    routing::Route route = routing::parse_route(request.target);
+    bool is_write = std::holds_alternative<routing::WriteObjectRoute>(route) ||
+                    std::holds_alternative<routing::WriteExternalRoute>(route);
+    if (is_write && writer_ == nullptr) {
+      return status_response(404, "the server could not find the requested resource (writes need --backend push)");
+    }
+    bool head_ok = std::holds_alternative<routing::HealthRoute>(route) && request.method == "HEAD";
+    if (request.method != routing::allowed_method(route) && !head_ok) {
+      auto response = status_response(405, "the server does not allow this method on the requested resource");
+      response.headers.emplace_back("Allow", std::string(routing::allowed_method(route)));
+      return response;
+    }
+    return std::visit(
+        [&](auto& r) -> HttpResponse {
+          using R = std::decay_t<decltype(r)>;
+          if constexpr (std::is_same_v<R, routing::HealthRoute>) {
+            if (r.check == "readyz" && !ready_) return plain(503, "not ready\n");
+            return plain(200, "ok");
+          } else if constexpr (std::is_same_v<R, routing::GroupListRoute>) {
+            return json(api::write_api_group_list());
+          } else if constexpr (std::is_same_v<R, routing::GroupRoute>) {
+            return json(r.group == routing::MetricsGroup::Custom ? api::write_custom_api_group()
+                                                                 : api::write_external_api_group());
+          } else if constexpr (std::is_same_v<R, routing::ResourceListRoute>) {
+            if (r.group == routing::MetricsGroup::Custom) {
+              return json(api::write_custom_resource_list(r.version, provider_.list_custom_metrics()));
+            }
+            return json(api::write_external_resource_list(provider_.list_external_metrics()));
+          } else if constexpr (std::is_same_v<R, routing::ObjectRoute>) {
+            std::vector<api::MetricValue> items{provider_.get_metric_by_name(r.query)};
+            return json(api::write_metric_value_list(r.version, items, &r.query.metric_selector));
+          } else if constexpr (std::is_same_v<R, routing::SelectorRoute>) {
+            auto items = provider_.get_metric_by_selector(r.query);
+            return json(api::write_metric_value_list(r.version, items, &r.query.metric_selector));
+          } else if constexpr (std::is_same_v<R, routing::ExternalRoute>) {
+            return json(api::write_external_metric_value_list(provider_.get_external_metric(r.query)));
+          } else if constexpr (std::is_same_v<R, routing::WriteObjectRoute>) {
+            writer_->write_object_value(r.target, request.body);
+            return plain(200, "");
+          } else {
+            static_assert(std::is_same_v<R, routing::WriteExternalRoute>);
+            writer_->write_external_value(r.namespace_, r.metric, request.body);
+            return plain(200, "");
+          }
+        },
+        route);
+  } catch (const routing::RouteError& e) {
+    return status_response(e.code(), e.what());
+  } catch (const MetricsError& e) {
+    return status_response(code_for(e.kind()), e.what());
+  }
+}
+
+}  // namespace sma::apiserver

@@ -1,0 +1,30 @@
+// The metrics API front: request target -> route -> provider call -> JSON document, and the one
+// place where every failure becomes a Kubernetes Status with its HTTP code.
+#pragma once
+
+#include <atomic>
+
+#include "lib/server/https_server.h"
+#include "providers/provider.h"
+
+namespace sma::apiserver {
+using server::HttpRequest;
+using server::HttpResponse;
+
+class ApiHandler {
+ public:
+  // writer may be null: then the write routes answer 404, as if they did not exist.
+  ApiHandler(providers::MetricsProvider& provider, providers::MetricsWriter* writer);
+
+  HttpResponse handle(const HttpRequest& request);
+
+  // /readyz answers 200 only while ready: after configuration is loaded and before shutdown.
+  void set_ready(bool ready) { ready_ = ready; }
+
+ private:
+  providers::MetricsProvider& provider_;
+  providers::MetricsWriter* writer_;
+  std::atomic<bool> ready_{false};
+};
+
+}  // namespace sma::apiserver

@@ -1,0 +1,83 @@
+// HTTPS transport: Boost.Beast over Asio SSL. Knows connections, TLS and HTTP framing; knows
+// nothing of Kubernetes. Handlers run on a worker pool so a slow backend never blocks I/O.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace sma::server {
+
+// The client certificate chain a connection presented during the handshake (leaf first), as PEM.
+// The handshake accepts any chain whose key the client proved it holds; deciding whether to trust
+// it (front-proxy CA, client CA) is authentication's job, not the transport's.
+struct PeerCertificates {
+  std::vector<std::string> chain_pem;
+  bool empty() const { return chain_pem.empty(); }
+};
+
+struct HttpRequest {
+  std::string method;   // "GET"
+  std::string target;   // raw request target, e.g. "/apis/x?labelSelector=a%3Db"
+  std::vector<std::pair<std::string, std::string>> headers;  // as received
+  std::string body;
+  std::string remote_address;  // "127.0.0.1:53422"
+  std::shared_ptr<const PeerCertificates> peer;  // never null; empty when no certificate
+
+  // Case-insensitive lookup of the first value; empty when absent.
+  std::string_view header(std::string_view name) const;
+  // Every value of a header, in order (X-Remote-Group may repeat).
+  std::vector<std::string_view> header_values(std::string_view name) const;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // extra headers
+};
+
+using RequestHandler = std::function<HttpResponse(const HttpRequest&)>;
+
+struct HttpsServerOptions {
+  std::string bind_address = "0.0.0.0";
+  std::uint16_t port = 6443;  // 0 picks a free port; see HttpsServer::port()
+  // PEM files. Both empty: a self-signed ECDSA P-256 pair is generated at start.
+  std::string cert_file;
+  std::string key_file;
+  std::size_t max_header_bytes = 64 * 1024;       // beyond: 431
+  std::size_t max_body_bytes = 1024 * 1024;       // beyond: 413
+  std::chrono::milliseconds read_timeout{30000};  // whole request, from its first byte
+  std::chrono::milliseconds idle_timeout{90000};  // keep-alive wait for the next request
+  std::chrono::milliseconds handshake_timeout{10000};
+  int io_threads = 1;
+  int worker_threads = 4;
+};
+
+class HttpsServer {
+ public:
+  HttpsServer(HttpsServerOptions options, RequestHandler handler);
+  ~HttpsServer();
+  HttpsServer(const HttpsServer&) = delete;
+  HttpsServer& operator=(const HttpsServer&) = delete;
+
+  // Loads or generates the certificate, binds and starts listening. Throws std::runtime_error with a
+  // one-line reason (unreadable certificate, address in use, ...).
+  void start();
+  // The bound port (useful with port 0).
+  std::uint16_t port() const;
+  // Stops accepting, lets in-flight requests finish, closes connections, joins threads.
+  void stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sma::server

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The whole suite: installs what is missing, builds the plain tree and runs every test through ctest,
+# then does the same in the AddressSanitizer + UndefinedBehaviorSanitizer tree.
+# Usage: scripts/test.sh [plain|asan|all]   (default all)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what="${1:-all}"
+scripts/install-deps.sh
+
+run_tree() {
+  local kind="$1" dir="$2"
+  echo "=== $kind build ($dir) ==="
+  scripts/build.sh "$kind"
+  echo "=== $kind tests ==="
+  ASAN_OPTIONS="detect_leaks=1:abort_on_error=0" UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
+    ctest --test-dir "$dir" --output-on-failure -j 2 --timeout 300
+}
+
+case "$what" in
+  plain) run_tree plain build ;;
+  asan) run_tree asan build-asan ;;
+  all) run_tree plain build; run_tree asan build-asan ;;
+  *) echo "usage: $0 [plain|asan|all]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,112 @@
+"""Starts the real sysdig-metrics-adapter binary on a free loopback port and talks HTTPS to it."""
+import http.client
+import json
+import os
+import queue
+import ssl
+import subprocess
+import threading
+import time
+
+BINARY = os.environ.get("SMA_BINARY", os.path.join(os.path.dirname(__file__), "..", "..", "build",
+                                                    "sysdig-metrics-adapter"))
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def json(self):
+        return json.loads(self.body)
+
+
+class Adapter:
+    """One daemon process. Use as a context manager; stop() sends SIGTERM and waits."""
+
+    def __init__(self, *args, anonymous=True, wait_ready=True):
+        argv = [BINARY, "--secure-port", "0", "--bind-address", "127.0.0.1"]
+        if anonymous:
+            argv.append("--insecure-allow-anonymous")
+        argv.extend(args)
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.log_lines = []
+        self._lines = queue.Queue()
+        threading.Thread(target=self._drain, daemon=True).start()
+        self.port = None
+        if wait_ready:
+            self._wait_listening()
+
+    def _drain(self):
+        for line in self.proc.stderr:
+            self.log_lines.append(line)
+            self._lines.put(line)
+        self._lines.put(None)
+
+    def _wait_listening(self, timeout=20):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                line = self._lines.get(timeout=deadline - time.time())
+            except queue.Empty:
+                break
+            if line is None:
+                raise RuntimeError("adapter exited early:\n" + "".join(self.log_lines))
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            if event.get("msg") == "listening":
+                self.port = int(event["port"])
+                return
+        raise RuntimeError("adapter did not start listening:\n" + "".join(self.log_lines))
+
+    def connection(self):
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return http.client.HTTPSConnection("127.0.0.1", self.port, context=context, timeout=10)
+
+    def request(self, method, path, body=None, headers=None):
+        conn = self.connection()
+        try:
+            if isinstance(body, (dict, list)):
+                body = json.dumps(body)
+            conn.request(method, path, body=body, headers=headers or {})
+            r = conn.getresponse()
+            return Response(r.status, dict(r.getheaders()), r.read().decode("utf-8", "replace"))
+        finally:
+            conn.close()
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def push(self, path, value):
+        """POSTs a value body to /write-metrics... and fails the test run loudly if it is refused."""
+        r = self.request("POST", path, body=value if not isinstance(value, str) else json.dumps(value))
+        if r.status != 200:
+            raise AssertionError(f"push to {path} answered {r.status}: {r.body}")
+        return r
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def run_binary(*args, timeout=10):
+    """Runs the binary to completion (flag errors, --help); returns (code, stdout, stderr)."""
+    p = subprocess.run([BINARY, *args], capture_output=True, text=True, timeout=timeout)
+    return p.returncode, p.stdout, p.stderr
