@@ -69,10 +69,13 @@ class HttpsServer {
 
   // Loads or generates the certificate, binds and starts listening. Throws std::runtime_error with a
   // one-line reason (unreadable certificate, address in use, ...).
+  // Once per server: a second call throws, even after stop() or a failed start().
   void start();
   // The bound port (useful with port 0).
   std::uint16_t port() const;
   // Stops accepting, lets in-flight requests finish, closes connections, joins threads.
+  // Handlers get up to read_timeout to return; idle connections close at once. Idempotent; must
+  // not be called from inside a handler (it waits for handlers).
   void stop();
 
  private:

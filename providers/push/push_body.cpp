@@ -15,9 +15,21 @@ namespace {
   throw MetricsError(MetricsError::Kind::BadRequest, "invalid value body: " + message);
 }
 
-// Numbers arrive as their literal text (kParseNumbersAsStringsFlag) so 0.58 stays exactly 0.58; a
-// JSON exponent (1e3, 1E3) reads the same in the quantity grammar.
+// Integers are taken exactly; other numbers through the shortest decimal that reads back as the
+// same double, which is the literal as written for any realistic value (0.58 stays 580m).
 api::Quantity quantity_from(const rapidjson::Value& v) {
+  if (v.IsNumber()) {
+    std::optional<api::Quantity> q;
+    if (v.IsInt64()) {
+      q = api::Quantity::from_int(v.GetInt64());
+    } else if (v.IsUint64()) {
+      q = api::Quantity::parse(std::to_string(v.GetUint64()));
+    } else {
+      q = api::Quantity::from_double(v.GetDouble());
+    }
+    if (!q) reject("the number is too large to be a Kubernetes quantity");
+    return *q;
+  }
   if (!v.IsString()) reject("the value must be a quantity string such as \"42\" or \"500m\", or a number");
   std::string text(v.GetString(), v.GetStringLength());
   auto q = api::Quantity::parse(text);
@@ -43,12 +55,15 @@ api::Labels labels_from(const rapidjson::Value& v, const char* field) {
 
 PushedValue parse_push_body(std::string_view body) {
   rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseNumbersAsStringsFlag>(body.data(), body.size());
+  doc.Parse(body.data(), body.size());
+  if (doc.GetParseError() == rapidjson::kParseErrorNumberTooBig) {
+    reject("the number is too large to be a Kubernetes quantity");
+  }
   if (doc.HasParseError()) {
     reject(std::string("not JSON (") + rapidjson::GetParseError_En(doc.GetParseError()) + " at offset " +
            std::to_string(doc.GetErrorOffset()) + ")");
   }
-  if (doc.IsString()) return {quantity_from(doc), {}, {}};
+  if (doc.IsString() || doc.IsNumber()) return {quantity_from(doc), {}, {}};
   if (!doc.IsObject()) reject("expected a quantity string, a number or an object with \"value\"");
 
   PushedValue pushed;

@@ -83,8 +83,8 @@ class Adapter:
         return self.request("GET", path, **kw)
 
     def push(self, path, value):
-        """POSTs a value body to /write-metrics... and fails the test run loudly if it is refused."""
-        r = self.request("POST", path, body=value if not isinstance(value, str) else json.dumps(value))
+        """POSTs value as JSON (a str becomes a JSON quantity string) to a write path; raises if refused."""
+        r = self.request("POST", path, body=json.dumps(value))
         if r.status != 200:
             raise AssertionError(f"push to {path} answered {r.status}: {r.body}")
         return r

@@ -55,7 +55,7 @@ TABLE = [
      "bad value"),
     ("POST", "/write-metrics/namespaces/default/pods/p/m", '{"value":"1","metricLabels":[]}', 400, "object"),
     ("POST", "/write-metrics/namespaces/default/pods/p/m", '"1e400"', 400, "not a Kubernetes quantity"),
-    ("POST", "/write-metrics/namespaces/default/pods/p/m", "1e400", 400, "not a Kubernetes quantity"),
+    ("POST", "/write-metrics/namespaces/default/pods/p/m", "1e400", 400, "too large to be a Kubernetes quantity"),
     ("POST", "/write-metrics/namespaces/default/pods/p/m", "NaN", 400, "not JSON"),
     ("POST", "/write-metrics/namespaces/default/pods/p/m", '"NaN"', 400, "not a Kubernetes quantity"),
     ("POST", "/write-metrics/namespaces/default/pods/p/m", '"1" trailing', 400, "not JSON"),

@@ -27,7 +27,8 @@ contexts:
     user: anonymous
 users:
 - name: anonymous
-  user: {{}}
+  user:
+    token: not-checked-until-authentication-lands
 current-context: adapter
 """)
 

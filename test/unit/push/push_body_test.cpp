@@ -30,7 +30,7 @@ TEST_CASE("bad bodies are refused with a reason") {
                  Case{R"({"value":true})", "quantity string"}, Case{R"({"value":"1","x":1})", "unknown field \"x\""},
                  Case{R"({"value":"1","labels":"a"})", "\"labels\" must be an object"},
                  Case{R"({"value":"1","labels":{"-bad":"x"}})", "-bad"},
-                 Case{R"({"value":"1","metricLabels":{"k":"v v"}})", "v v"}, Case{"1e999", "not a Kubernetes quantity"}}) {
+                 Case{R"({"value":"1","metricLabels":{"k":"v v"}})", "v v"}, Case{"1e999", "too large to be a Kubernetes quantity"}}) {
     INFO(c.body);
     try {
       parse_push_body(c.body);

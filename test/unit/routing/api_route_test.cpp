@@ -147,7 +147,7 @@ TEST_CASE("invalid names and selectors are 400 naming the problem") {
   };
   std::vector<Case> cases = {
       {base + "NS/pods/p/m", "NS"},
-      {base + "default/pods/p%22/m", "p\""},
+      {base + "default/pods/p%22/m", "object name \"p\\\"\""},
       {base + "default/pods/p/m%7B", "m{"},
       {base + "default/pods/p/9m", "9m"},
       {base + "default/pods/%/m", "percent-encoding"},

@@ -1,0 +1,219 @@
+#include "lib/server/https_server.h"
+
+#include <algorithm>
+#include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/system/error_code.hpp>
+#include <boost/system/system_error.hpp>
+#include <chrono>
+#include <exception>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "lib/server/https_connection.h"
+#include "lib/server/serving_context.h"
+#include "lib/server/tls_context.h"
+
+namespace sma::server {
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+// After a failed accept (typically out of file descriptors), wait instead of spinning.
+constexpr std::chrono::milliseconds kAcceptRetryDelay{50};
+
+std::string describe_endpoint(const std::string& address, std::uint16_t port) {
+  bool v6 = address.find(':') != std::string::npos;
+  return (v6 ? "[" + address + "]" : address) + ":" + std::to_string(port);
+}
+
+}  // namespace
+
+struct HttpsServer::Impl {
+  Impl(HttpsServerOptions options_in, RequestHandler handler_in)
+      : options(std::move(options_in)), handler(std::move(handler_in)) {}
+
+  void start();
+  void stop();
+  void listen();
+  void accept_next();
+  void on_accept(const boost::system::error_code& error, tcp::socket socket);
+  void stop_accepting();
+  void run_io();
+  void tear_down();
+
+  HttpsServerOptions options;
+  RequestHandler handler;  // moved into `context` by start()
+
+  std::mutex lifecycle;  // serialises start() and stop()
+  bool started = false;
+  bool running = false;
+  std::atomic<std::uint16_t> bound_port{0};
+
+  // Declared in dependency order; tear_down() destroys them in reverse.
+  std::shared_ptr<ServingContext> context;
+  std::optional<asio::thread_pool> workers;
+  std::optional<asio::io_context> io;
+  std::optional<asio::ssl::context> tls;
+  std::optional<tcp::acceptor> acceptor;  // runs on a strand of its own
+  std::optional<asio::steady_timer> accept_retry;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> keep_io_running;
+  std::vector<std::thread> io_threads;
+};
+
+void HttpsServer::Impl::start() {
+  std::lock_guard lock(lifecycle);
+  if (started) throw std::runtime_error("HTTPS server: start() called twice");
+  started = true;
+  try {
+    tls.emplace(make_server_tls_context(options.cert_file, options.key_file));
+    io.emplace();
+    listen();
+  } catch (...) {
+    tear_down();
+    throw;
+  }
+
+  workers.emplace(static_cast<std::size_t>(std::max(1, options.worker_threads)));
+  context = std::make_shared<ServingContext>(options, std::move(handler), workers->get_executor());
+  keep_io_running.emplace(io->get_executor());
+  running = true;
+  accept_next();
+  int thread_count = std::max(1, options.io_threads);
+  for (int i = 0; i < thread_count; ++i) io_threads.emplace_back([this] { run_io(); });
+}
+
+void HttpsServer::Impl::listen() {
+  std::string where = describe_endpoint(options.bind_address, options.port);
+  boost::system::error_code error;
+  asio::ip::address address = asio::ip::make_address(options.bind_address, error);
+  if (error) {
+    throw std::runtime_error("invalid bind address \"" + options.bind_address +
+                             "\": " + error.message());
+  }
+  tcp::endpoint endpoint(address, options.port);
+  acceptor.emplace(asio::make_strand(*io));
+  accept_retry.emplace(acceptor->get_executor());
+  auto fail = [&](const char* step) {
+    throw std::runtime_error("cannot " + std::string(step) + " " + where + ": " + error.message());
+  };
+  acceptor->open(endpoint.protocol(), error);
+  if (error) fail("open a socket for");
+  acceptor->set_option(tcp::acceptor::reuse_address(true), error);
+  if (error) fail("configure");
+  if (address.is_v6() && address.is_unspecified()) {
+    // "::" means every address, IPv4 included, whatever the system default.
+    acceptor->set_option(asio::ip::v6_only(false), error);
+    error.clear();
+  }
+  acceptor->bind(endpoint, error);
+  if (error) fail("bind");
+  acceptor->listen(asio::socket_base::max_listen_connections, error);
+  if (error) fail("listen on");
+  tcp::endpoint bound = acceptor->local_endpoint(error);
+  if (error) fail("read the port of");
+  bound_port = bound.port();
+}
+
+void HttpsServer::Impl::accept_next() {
+  acceptor->async_accept(asio::make_strand(*io),
+                         [this](const boost::system::error_code& error, tcp::socket socket) {
+                           on_accept(error, std::move(socket));
+                         });
+}
+
+void HttpsServer::Impl::on_accept(const boost::system::error_code& error, tcp::socket socket) {
+  if (!acceptor->is_open()) return;  // stop_accepting() ran
+  if (error) {
+    accept_retry->expires_after(kAcceptRetryDelay);
+    accept_retry->async_wait([this](const boost::system::error_code& wait_error) {
+      if (!wait_error && acceptor->is_open()) accept_next();
+    });
+    return;
+  }
+  try {
+    HttpsConnection::serve(context, *tls, std::move(socket));
+  } catch (const std::exception&) {
+    // Could not set the connection up (out of memory): drop it, keep accepting others.
+  }
+  accept_next();
+}
+
+void HttpsServer::Impl::stop_accepting() {
+  boost::system::error_code ignored;
+  acceptor->close(ignored);
+  accept_retry->cancel();
+}
+
+void HttpsServer::Impl::run_io() {
+  for (;;) {
+    try {
+      io->run();
+      return;
+    } catch (const std::exception&) {
+      // An exception escaping one connection's handler must not stop the others being served.
+    }
+  }
+}
+
+void HttpsServer::Impl::stop() {
+  std::lock_guard lock(lifecycle);
+  if (!running) return;
+  running = false;
+
+  asio::post(acceptor->get_executor(), [this] { stop_accepting(); });
+  // Idle and half-read connections close now; requests already with a handler are answered.
+  context->connections.close_all();
+  context->in_flight.wait_until_idle(options.read_timeout);
+  // The io threads return once the last response is written (bounded by its write timeout).
+  keep_io_running.reset();
+  for (std::thread& thread : io_threads) thread.join();
+  io_threads.clear();
+  // A handler that outlived the wait is still joined: its thread cannot be abandoned safely.
+  workers->join();
+  tear_down();
+}
+
+// Also drops whatever the io_context still holds, such as a response that came too late.
+void HttpsServer::Impl::tear_down() {
+  keep_io_running.reset();
+  accept_retry.reset();
+  acceptor.reset();
+  io.reset();
+  tls.reset();
+  workers.reset();
+  context.reset();
+}
+
+HttpsServer::HttpsServer(HttpsServerOptions options, RequestHandler handler)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler))) {}
+
+HttpsServer::~HttpsServer() {
+  try {
+    stop();
+  } catch (...) {
+    // Nothing sensible left to do while destroying.
+  }
+}
+
+void HttpsServer::start() { impl_->start(); }
+
+std::uint16_t HttpsServer::port() const { return impl_->bound_port.load(); }
+
+void HttpsServer::stop() { impl_->stop(); }
+
+}  // namespace sma::server

@@ -1,0 +1,1741 @@
+#!/usr/bin/env python3
+"""A fake Sysdig Monitor for the tests of sysdig-metrics-adapter.
+
+It speaks both Sysdig wire protocols (the Prometheus-compatible API and the legacy Data API), checks the
+Bearer token, evaluates a strict PromQL subset against a JSON fixture, injects faults on demand and records
+every API request. Python 3.11, standard library only. See README.md next to this file.
+
+    python3 sysdig_double.py --port 0 --token SECRET --fixture fixtures/sysdig_series.json
+
+prints one line `{"port": N}` on stdout once it is listening; everything else goes to stderr.
+"""
+import argparse
+import dataclasses
+import datetime
+import decimal
+import http.server
+import json
+import math
+import os
+import re
+import secrets
+import signal
+import socket
+import socketserver
+import ssl
+import sys
+import threading
+import time
+import traceback
+import urllib.parse
+
+DEFAULT_FIXTURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "sysdig_series.json")
+
+# PromQL label name -> legacy Data API label id. Labels not listed keep their name.
+LEGACY_LABEL_NAMES = {
+    "kube_cluster_name": "kubernetes.cluster.name",
+    "kube_namespace_name": "kubernetes.namespace.name",
+    "kube_pod_name": "kubernetes.pod.name",
+    "kube_node_name": "kubernetes.node.name",
+    "kube_deployment_name": "kubernetes.deployment.name",
+    "kube_statefulset_name": "kubernetes.statefulSet.name",
+    "kube_daemonset_name": "kubernetes.daemonSet.name",
+    "kube_replicaset_name": "kubernetes.replicaSet.name",
+    "kube_job_name": "kubernetes.job.name",
+    "kube_service_name": "kubernetes.service.name",
+    "kube_workload_name": "kubernetes.workload.name",
+    "kube_workload_type": "kubernetes.workload.type",
+}
+
+METRIC_ID_RE = re.compile(r"[a-zA-Z_:.][a-zA-Z0-9_:.]*")
+PROMQL_NAME_RE = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
+LABEL_NAME_RE = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+
+PROMETHEUS_PREFIX = "/prometheus/api/v1"
+CONTROL_PREFIX = "/_control/"
+
+
+def log(message):
+    print(f"sysdig-double: {message}", file=sys.stderr, flush=True)
+
+
+def new_request_id():
+    return secrets.token_hex(16)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Fixture
+# ---------------------------------------------------------------------------------------------------------
+
+class FixtureError(ValueError):
+    """The fixture document does not have the documented shape."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Series:
+    """One time series with its single current sample."""
+    metric: str          # legacy dotted Data API id
+    promql_name: str     # __name__ on the Prometheus API
+    labels: dict         # PromQL label names -> values
+    value: float
+    timestamp: float | None
+
+    def prom_labels(self):
+        return {"__name__": self.promql_name, **self.labels}
+
+    def legacy_labels(self):
+        return {legacy_label_name(name): value for name, value in self.labels.items()}
+
+
+def legacy_label_name(promql_label):
+    return LEGACY_LABEL_NAMES.get(promql_label, promql_label)
+
+
+def default_promql_name(metric):
+    return "sysdig_container_" + metric.replace(".", "_")
+
+
+def is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def parse_series_entry(index, entry):
+    where = f"series[{index}]"
+    if not isinstance(entry, dict):
+        raise FixtureError(f"{where} must be an object")
+    unknown = set(entry) - {"metric", "promql_name", "labels", "value", "timestamp"}
+    if unknown:
+        raise FixtureError(f"{where} has unknown keys {sorted(unknown)}")
+    metric = entry.get("metric")
+    if not isinstance(metric, str) or not METRIC_ID_RE.fullmatch(metric):
+        raise FixtureError(f"{where}.metric must be a metric id like net.http.request.count")
+    promql_name = entry.get("promql_name", default_promql_name(metric))
+    if not isinstance(promql_name, str) or not PROMQL_NAME_RE.fullmatch(promql_name):
+        raise FixtureError(f"{where}.promql_name is not a valid PromQL metric name")
+    labels = entry.get("labels", {})
+    if not isinstance(labels, dict):
+        raise FixtureError(f"{where}.labels must be an object")
+    for name, value in labels.items():
+        if not LABEL_NAME_RE.fullmatch(name) or name.startswith("__"):
+            raise FixtureError(f"{where}.labels has an invalid label name {name!r}")
+        if not isinstance(value, str) or value == "":
+            raise FixtureError(f"{where}.labels.{name} must be a non-empty string")
+    value = entry.get("value")
+    if not is_number(value):
+        raise FixtureError(f"{where}.value must be a number")
+    timestamp = entry.get("timestamp")
+    if timestamp is not None and not is_number(timestamp):
+        raise FixtureError(f"{where}.timestamp must be a number of Unix seconds")
+    return Series(metric, promql_name, dict(labels), float(value),
+                  None if timestamp is None else float(timestamp))
+
+
+def parse_fixture(document):
+    """Validates a fixture document and returns its series."""
+    if not isinstance(document, dict) or not isinstance(document.get("series"), list):
+        raise FixtureError('a fixture is an object {"series": [...]}')
+    unknown = set(document) - {"series"}
+    if unknown:
+        raise FixtureError(f"fixture has unknown keys {sorted(unknown)}")
+    series = [parse_series_entry(i, entry) for i, entry in enumerate(document["series"])]
+    # Two series with one label set would make every answer ambiguous, as in a real TSDB.
+    seen = set()
+    for s in series:
+        identity = (s.promql_name, tuple(sorted(s.labels.items())))
+        if identity in seen:
+            raise FixtureError(f"duplicate series {s.promql_name}{dict(identity[1])}")
+        seen.add(identity)
+    return series
+
+
+def load_fixture_file(path):
+    with open(path, encoding="utf-8") as f:
+        try:
+            document = json.load(f)
+        except json.JSONDecodeError as e:
+            raise FixtureError(f"{path} is not JSON: {e}") from e
+    return parse_fixture(document)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Wire formatting
+# ---------------------------------------------------------------------------------------------------------
+
+def json_bytes(document):
+    # Compact, UTF-8 as-is: the way Prometheus and Sysdig write JSON.
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
+
+
+def format_sample_value(value):
+    """A sample value the way Prometheus writes it (Go strconv.FormatFloat(v, 'f', -1, 64))."""
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
+    # repr() gives the shortest digits that round-trip; Decimal lays them out without an exponent.
+    text = format(decimal.Decimal(repr(float(value))), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def prometheus_time(seconds):
+    """Evaluation time as Prometheus writes it: seconds with at most millisecond precision."""
+    millis = round(seconds * 1000)
+    return millis // 1000 if millis % 1000 == 0 else millis / 1000
+
+
+def data_api_number(value):
+    """Data API values are JSON numbers; Sysdig has no NaN, so a non-finite value reads as null."""
+    if not math.isfinite(value):
+        return None
+    if value.is_integer() and abs(value) < 2 ** 53:
+        return int(value)
+    return value
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Times and durations (Prometheus parameter syntax)
+# ---------------------------------------------------------------------------------------------------------
+
+class BadData(ValueError):
+    """A request the Prometheus API answers with 400 bad_data."""
+
+
+FLOAT_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+RFC3339_RE = re.compile(r"(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})")
+DURATION_RE = re.compile(r"(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?")
+DURATION_UNIT_SECONDS = (365 * 86400, 7 * 86400, 86400, 3600, 60, 1, 0.001)
+
+
+def parse_duration(text):
+    """Seconds in a Prometheus duration like 5m30s, or None when the text is not one."""
+    match = DURATION_RE.fullmatch(text)
+    if not text or not match:
+        return None
+    return sum(int(amount) * unit for amount, unit in zip(match.groups(), DURATION_UNIT_SECONDS) if amount)
+
+
+def parse_timestamp(text, parameter):
+    """Unix seconds (float) or RFC 3339, as the Prometheus API accepts for time/start/end."""
+    if FLOAT_RE.fullmatch(text):
+        return float(text)
+    match = RFC3339_RE.fullmatch(text)
+    if match:
+        date, clock, fraction, zone = match.groups()
+        zone = "+00:00" if zone in ("Z", "z") else zone
+        micros = (fraction or "").ljust(6, "0")[:6]
+        try:
+            moment = datetime.datetime.fromisoformat(f"{date}T{clock}.{micros}{zone}")
+            return moment.timestamp()
+        except ValueError:
+            pass
+    raise BadData(f'invalid parameter "{parameter}": cannot parse "{text}" to a valid timestamp')
+
+
+def parse_step(text):
+    """A query_range step: float seconds or a duration."""
+    if FLOAT_RE.fullmatch(text):
+        return float(text)
+    seconds = parse_duration(text)
+    if seconds is None:
+        raise BadData(f'invalid parameter "step": cannot parse "{text}" to a valid duration')
+    return seconds
+
+
+# ---------------------------------------------------------------------------------------------------------
+# PromQL subset: lexer
+# ---------------------------------------------------------------------------------------------------------
+
+AGGREGATIONS = {"sum", "avg", "max", "min", "count"}
+UNSUPPORTED_AGGREGATIONS = {"topk", "bottomk", "quantile", "count_values", "stddev", "stdvar", "group",
+                            "limitk", "limit_ratio"}
+RANGE_FUNCTIONS = {"avg_over_time", "sum_over_time", "max_over_time", "min_over_time", "last_over_time",
+                   "rate", "irate", "increase"}
+# Prometheus keeps the metric name for these range functions and drops it for the others.
+NAME_KEEPING_FUNCTIONS = {"last_over_time"}
+
+
+class PromQLError(BadData):
+    """A query outside the supported subset, or malformed."""
+
+
+@dataclasses.dataclass
+class Token:
+    kind: str   # IDENT, STRING, DURATION, NUMBER, OP, PUNCT, END
+    text: str   # the source text; for STRING the decoded value
+    pos: int
+
+
+LEXER_RULES = [
+    ("SPACE", re.compile(r"\s+")),
+    ("COMMENT", re.compile(r"#[^\n]*")),
+    ("DURATION", re.compile(r"(?:\d+(?:ms|[smhdwy]))+(?![a-zA-Z0-9_.])")),
+    ("NUMBER", re.compile(r"0[xX][0-9a-fA-F]+|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")),
+    ("IDENT", re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")),
+    ("OP", re.compile(r"=~|!~|!=|==|<=|>=|[=<>+\-*/%^@]")),
+    ("PUNCT", re.compile(r"[{}()\[\],]")),
+]
+
+SIMPLE_ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", "\\": "\\"}
+
+
+def lex_error(pos, message):
+    return PromQLError(f"parse error at char {pos + 1}: {message}")
+
+
+def decode_escape(query, pos, quote):
+    """Decodes the Go escape sequence starting at query[pos] == '\\'; returns (text, next position)."""
+    if pos + 1 >= len(query):
+        raise lex_error(pos, "unterminated quoted string")
+    letter = query[pos + 1]
+    if letter in SIMPLE_ESCAPES:
+        return SIMPLE_ESCAPES[letter], pos + 2
+    if letter == quote:  # Go (and Prometheus) accept \" only in "..." and \' only in '...'
+        return quote, pos + 2
+    hex_widths = {"x": 2, "u": 4, "U": 8}
+    if letter in hex_widths:
+        digits = query[pos + 2:pos + 2 + hex_widths[letter]]
+        if len(digits) != hex_widths[letter] or not all(c in "0123456789abcdefABCDEF" for c in digits):
+            raise lex_error(pos, f"invalid escape sequence \\{letter}{digits}")
+        code = int(digits, 16)
+        if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+            raise lex_error(pos, f"escape sequence \\{letter}{digits} is not a valid Unicode code point")
+        return chr(code), pos + 2 + len(digits)
+    if letter in "01234567":
+        digits = query[pos + 1:pos + 4]
+        if len(digits) != 3 or not all(c in "01234567" for c in digits) or int(digits, 8) > 255:
+            raise lex_error(pos, f"invalid octal escape sequence \\{digits}")
+        return chr(int(digits, 8)), pos + 4
+    raise lex_error(pos, f"unknown escape sequence \\{letter}")
+
+
+def lex_string(query, pos):
+    """Reads the string literal starting at query[pos]; returns (decoded value, next position)."""
+    quote = query[pos]
+    if quote == "`":
+        end = query.find("`", pos + 1)
+        if end < 0:
+            raise lex_error(pos, "unterminated raw string")
+        return query[pos + 1:end], end + 1
+    parts = []
+    i = pos + 1
+    while True:
+        if i >= len(query) or query[i] == "\n":
+            raise lex_error(pos, "unterminated quoted string")
+        char = query[i]
+        if char == quote:
+            return "".join(parts), i + 1
+        if char == "\\":
+            text, i = decode_escape(query, i, quote)
+            parts.append(text)
+        else:
+            parts.append(char)
+            i += 1
+
+
+def tokenize(query):
+    tokens = []
+    pos = 0
+    while pos < len(query):
+        if query[pos] in "\"'`":
+            value, end = lex_string(query, pos)
+            tokens.append(Token("STRING", value, pos))
+            pos = end
+            continue
+        for kind, pattern in LEXER_RULES:
+            match = pattern.match(query, pos)
+            if match:
+                break
+        else:
+            raise lex_error(pos, f"unexpected character {query[pos]!r}")
+        following = query[match.end():match.end() + 1]
+        if kind == "NUMBER" and (following.isalnum() or following == "_"):
+            raise lex_error(pos, f"bad number or duration syntax {query[pos:match.end() + 1]!r}")
+        if kind not in ("SPACE", "COMMENT"):
+            tokens.append(Token(kind, match.group(), pos))
+        pos = match.end()
+    tokens.append(Token("END", "", len(query)))
+    return tokens
+
+
+# ---------------------------------------------------------------------------------------------------------
+# PromQL subset: syntax tree and parser
+# ---------------------------------------------------------------------------------------------------------
+
+@dataclasses.dataclass
+class Matcher:
+    label: str
+    op: str        # =, !=, =~, !~
+    value: str
+    regex: re.Pattern | None = None
+
+    def matches(self, labels):
+        # A missing label reads as "", which gives Prometheus' semantics for != and "" matchers.
+        actual = labels.get(self.label, "")
+        if self.op == "=":
+            return actual == self.value
+        if self.op == "!=":
+            return actual != self.value
+        found = self.regex.fullmatch(actual) is not None
+        return found if self.op == "=~" else not found
+
+
+@dataclasses.dataclass
+class VectorSelector:
+    matchers: list
+
+    def matches(self, labels):
+        return all(m.matches(labels) for m in self.matchers)
+
+
+@dataclasses.dataclass
+class RangeSelector:
+    selector: VectorSelector
+    range_seconds: float
+
+
+@dataclasses.dataclass
+class FunctionCall:
+    function: str
+    argument: RangeSelector
+
+
+@dataclasses.dataclass
+class Aggregation:
+    op: str
+    grouping: str | None   # "by", "without" or None
+    labels: tuple
+    expr: object
+
+
+class PromQLParser:
+    """Recursive descent over the token list; every construct outside the subset is an error."""
+
+    def __init__(self, query):
+        self.tokens = tokenize(query)
+        self.index = 0
+
+    # -- token helpers --------------------------------------------------------------------------------
+    def peek(self, ahead=0):
+        return self.tokens[min(self.index + ahead, len(self.tokens) - 1)]
+
+    def advance(self):
+        token = self.peek()
+        self.index += 1
+        return token
+
+    def at(self, kind, text=None):
+        token = self.peek()
+        return token.kind == kind and (text is None or token.text == text)
+
+    def error(self, message, token=None):
+        token = token or self.peek()
+        return PromQLError(f"parse error at char {token.pos + 1}: {message}")
+
+    def expect(self, kind, text, context):
+        if not self.at(kind, text):
+            raise self.error(f"unexpected {describe(self.peek())} {context}, expected \"{text}\"")
+        return self.advance()
+
+    # -- grammar ---------------------------------------------------------------------------------------
+    def parse_query(self):
+        if self.at("END"):
+            raise self.error("no expression found in input")
+        node = self.parse_expr()
+        if not self.at("END"):
+            token = self.peek()
+            if token.kind == "OP":
+                raise self.error(f"binary operator \"{token.text}\" is not supported by this double")
+            raise self.error(f"unexpected {describe(token)} after the expression")
+        if isinstance(node, RangeSelector):
+            raise self.error("a range vector selector is only supported as the argument of "
+                             + ", ".join(sorted(RANGE_FUNCTIONS)), self.tokens[0])
+        return node
+
+    def parse_expr(self):
+        token = self.peek()
+        if token.kind == "PUNCT" and token.text == "(":
+            self.advance()
+            node = self.parse_expr()
+            self.expect("PUNCT", ")", "in parenthesised expression")
+            return node
+        if token.kind == "NUMBER" or (token.kind == "IDENT" and token.text.lower() in ("inf", "nan")):
+            raise self.error("number literals are not supported by this double")
+        if token.kind == "DURATION":
+            raise self.error(f"unexpected duration \"{token.text}\"")
+        if token.kind == "STRING":
+            raise self.error("string literals are not supported as expressions")
+        if token.kind == "OP":
+            raise self.error(f"unary and binary operators (\"{token.text}\") are not supported by this double")
+        if token.kind == "IDENT":
+            return self.parse_identifier_expr()
+        if token.kind == "PUNCT" and token.text == "{":
+            return self.parse_selector_with_modifiers()
+        raise self.error(f"unexpected {describe(token)}")
+
+    def parse_identifier_expr(self):
+        name = self.peek().text
+        if name in AGGREGATIONS:
+            return self.parse_aggregation()
+        if name in UNSUPPORTED_AGGREGATIONS:
+            raise self.error(f"aggregation \"{name}\" is not supported by this double")
+        if self.peek(1).kind == "PUNCT" and self.peek(1).text == "(":
+            if name in RANGE_FUNCTIONS:
+                return self.parse_function_call()
+            raise self.error(f"function \"{name}\" is not supported by this double")
+        return self.parse_selector_with_modifiers()
+
+    def parse_aggregation(self):
+        op = self.advance().text
+        grouping, labels = self.parse_optional_grouping()
+        self.expect("PUNCT", "(", f"in aggregation \"{op}\"")
+        if self.at("PUNCT", ")"):
+            raise self.error(f"no arguments for aggregate expression \"{op}\" provided")
+        inner = self.parse_expr()
+        if self.at("PUNCT", ","):
+            raise self.error(f"aggregation \"{op}\" takes a single argument")
+        self.expect("PUNCT", ")", f"in aggregation \"{op}\"")
+        if self.at("IDENT", "by") or self.at("IDENT", "without"):
+            if grouping is not None:
+                raise self.error(f"aggregation \"{op}\" has two grouping clauses")
+            grouping, labels = self.parse_optional_grouping()
+        if isinstance(inner, RangeSelector):
+            raise self.error(f"expected type instant vector in aggregation \"{op}\", got range vector")
+        return Aggregation(op, grouping, labels, inner)
+
+    def parse_optional_grouping(self):
+        if not (self.at("IDENT", "by") or self.at("IDENT", "without")):
+            return None, ()
+        grouping = self.advance().text
+        self.expect("PUNCT", "(", f"after \"{grouping}\"")
+        labels = []
+        while not self.at("PUNCT", ")"):
+            token = self.advance()
+            if token.kind != "IDENT" or not LABEL_NAME_RE.fullmatch(token.text):
+                raise self.error(f"unexpected {describe(token)} in grouping, expected a label name", token)
+            labels.append(token.text)
+            if not self.at("PUNCT", ","):
+                break
+            self.advance()
+        self.expect("PUNCT", ")", f"in \"{grouping}\" clause")
+        return grouping, tuple(labels)
+
+    def parse_function_call(self):
+        function = self.advance().text
+        self.expect("PUNCT", "(", f"in call to \"{function}\"")
+        start = self.peek()
+        argument = self.parse_expr()
+        if self.at("PUNCT", ","):
+            raise self.error(f"function \"{function}\" takes a single argument")
+        self.expect("PUNCT", ")", f"in call to \"{function}\"")
+        if not isinstance(argument, RangeSelector):
+            raise self.error(f"expected type range vector in call to function \"{function}\", "
+                             "got instant vector", start)
+        return FunctionCall(function, argument)
+
+    def parse_selector_with_modifiers(self):
+        selector = self.parse_vector_selector()
+        node = selector
+        if self.at("PUNCT", "["):
+            self.advance()
+            token = self.advance()
+            seconds = parse_duration(token.text) if token.kind == "DURATION" else None
+            if seconds is None:
+                raise self.error(f"unexpected {describe(token)} in range, expected a duration", token)
+            if seconds <= 0:
+                raise self.error("range duration must be greater than 0", token)
+            if self.at("IDENT") and self.peek().text.startswith(":"):
+                raise self.error("subqueries are not supported by this double")
+            self.expect("PUNCT", "]", "in range")
+            node = RangeSelector(selector, seconds)
+        if self.at("IDENT", "offset"):
+            self.advance()  # accepted and ignored: the double has one current sample per series
+            token = self.advance()
+            if token.kind != "DURATION" or parse_duration(token.text) is None:
+                raise self.error(f"unexpected {describe(token)} after offset, expected a duration", token)
+        if self.at("OP", "@"):
+            raise self.error("the @ modifier is not supported by this double")
+        return node
+
+    def parse_vector_selector(self):
+        matchers = []
+        name_token = None
+        if self.at("IDENT"):
+            name_token = self.advance()
+            matchers.append(Matcher("__name__", "=", name_token.text))
+        if self.at("PUNCT", "{"):
+            matchers.extend(self.parse_matchers(has_name=name_token is not None))
+        elif name_token is None:
+            raise self.error(f"unexpected {describe(self.peek())}, expected a metric name or \"{{\"")
+        if not any(not m.matches({}) for m in matchers):
+            raise self.error("vector selector must contain at least one non-empty matcher")
+        return VectorSelector(matchers)
+
+    def parse_matchers(self, has_name):
+        open_brace = self.advance()
+        matchers = []
+        while not self.at("PUNCT", "}"):
+            matchers.append(self.parse_matcher())
+            if not self.at("PUNCT", ","):
+                break
+            self.advance()
+        self.expect("PUNCT", "}", "in label matching")
+        if has_name and any(m.label == "__name__" for m in matchers):
+            raise self.error("metric name must not be set twice", open_brace)
+        return matchers
+
+    def parse_matcher(self):
+        label = self.advance()
+        if label.kind != "IDENT" or not LABEL_NAME_RE.fullmatch(label.text):
+            raise self.error(f"unexpected {describe(label)} in label matching, expected a label name", label)
+        op = self.advance()
+        if op.kind != "OP" or op.text not in ("=", "!=", "=~", "!~"):
+            raise self.error(f"unexpected {describe(op)} in label matching, expected one of =, !=, =~, !~", op)
+        value = self.advance()
+        if value.kind != "STRING":
+            raise self.error(f"unexpected {describe(value)} in label matching, expected a string", value)
+        regex = None
+        if op.text in ("=~", "!~"):
+            try:
+                # Prometheus anchors regexes and (since 3.0) lets "." match newlines.
+                regex = re.compile(value.text, re.DOTALL)
+            except re.error as e:
+                raise self.error(f"invalid regular expression {value.text!r}: {e}", value) from e
+        return Matcher(label.text, op.text, value.text, regex)
+
+
+def describe(token):
+    if token.kind == "END":
+        return "end of input"
+    if token.kind == "STRING":
+        return f"string {json.dumps(token.text)}"
+    return f"\"{token.text}\""
+
+
+def parse_promql(query):
+    return PromQLParser(query).parse_query()
+
+
+def parse_series_selector(text):
+    """A match[] argument: a plain vector selector, nothing else."""
+    parser = PromQLParser(text)
+    if parser.at("END"):
+        raise parser.error("no expression found in input")
+    if parser.at("IDENT") and (parser.peek().text in AGGREGATIONS | RANGE_FUNCTIONS
+                               or (parser.peek(1).kind == "PUNCT" and parser.peek(1).text == "(")):
+        raise parser.error("expected a vector selector")
+    selector = parser.parse_vector_selector()
+    if not parser.at("END"):
+        raise parser.error(f"unexpected {describe(parser.peek())}, expected a plain vector selector")
+    return selector
+
+
+# ---------------------------------------------------------------------------------------------------------
+# PromQL subset: evaluation
+# ---------------------------------------------------------------------------------------------------------
+
+class ExecutionError(Exception):
+    """A well-formed query that Prometheus would refuse to evaluate (422 execution)."""
+
+
+AGGREGATE_FUNCTIONS = {
+    "sum": sum,
+    "avg": lambda values: sum(values) / len(values),
+    "max": max,
+    "min": min,
+    "count": lambda values: float(len(values)),
+}
+
+
+def label_key(labels):
+    return tuple(sorted(labels.items()))
+
+
+def select_series(selector, series):
+    return [(s.prom_labels(), s.value) for s in series if selector.matches(s.prom_labels())]
+
+
+def evaluate(node, series):
+    """Evaluates a parsed query against the series; returns [(labels, value)] sorted by labels."""
+    if isinstance(node, VectorSelector):
+        samples = select_series(node, series)
+    elif isinstance(node, FunctionCall):
+        samples = evaluate_range_function(node, series)
+    elif isinstance(node, Aggregation):
+        samples = evaluate_aggregation(node, series)
+    else:
+        raise ExecutionError(f"cannot evaluate {type(node).__name__}")
+    return sorted(samples, key=lambda sample: label_key(sample[0]))
+
+
+def evaluate_range_function(call, series):
+    # One current sample per series: every supported range function returns it unchanged.
+    samples = select_series(call.argument.selector, series)
+    if call.function in NAME_KEEPING_FUNCTIONS:
+        return samples
+    result = []
+    seen = set()
+    for labels, value in samples:
+        labels = {k: v for k, v in labels.items() if k != "__name__"}
+        if label_key(labels) in seen:
+            raise ExecutionError("vector cannot contain metrics with the same labelset")
+        seen.add(label_key(labels))
+        result.append((labels, value))
+    return result
+
+
+def grouping_labels(aggregation, labels):
+    if aggregation.grouping == "by":
+        return {name: labels[name] for name in aggregation.labels if labels.get(name, "") != ""}
+    if aggregation.grouping == "without":
+        dropped = set(aggregation.labels) | {"__name__"}
+        return {name: value for name, value in labels.items() if name not in dropped}
+    return {}
+
+
+def evaluate_aggregation(aggregation, series):
+    groups = {}
+    for labels, value in evaluate(aggregation.expr, series):
+        group = grouping_labels(aggregation, labels)
+        groups.setdefault(label_key(group), (group, []))[1].append(value)
+    combine = AGGREGATE_FUNCTIONS[aggregation.op]
+    return [(group, combine(values)) for group, values in groups.values()]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# HTTP replies
+# ---------------------------------------------------------------------------------------------------------
+
+@dataclasses.dataclass
+class Reply:
+    status: int
+    body: bytes
+    content_type: str = "application/json"
+    headers: dict = dataclasses.field(default_factory=dict)
+
+
+def json_reply(status, document, headers=None):
+    return Reply(status, json_bytes(document), headers=headers or {})
+
+
+PROMETHEUS_ERROR_TYPES = {400: "bad_data", 404: "not_found", 405: "bad_data", 422: "execution",
+                          503: "unavailable", 504: "timeout"}
+
+
+def prometheus_error(status, message, error_type=None):
+    error_type = error_type or PROMETHEUS_ERROR_TYPES.get(status, "internal")
+    return json_reply(status, {"status": "error", "errorType": error_type, "error": message})
+
+
+def prometheus_success(data):
+    return json_reply(200, {"status": "success", "data": data})
+
+
+def sysdig_error(status, message, headers=None):
+    return json_reply(status, {"message": message, "request_id": new_request_id()}, headers)
+
+
+def unauthorized_reply():
+    return sysdig_error(401, "Unauthorized", {"WWW-Authenticate": 'Bearer realm="sysdig"'})
+
+
+def is_prometheus_path(path):
+    return path == PROMETHEUS_PREFIX or path.startswith(PROMETHEUS_PREFIX + "/")
+
+
+def endpoint_error(path, status, message):
+    """An error body in the format of the endpoint the path belongs to."""
+    if is_prometheus_path(path):
+        return prometheus_error(status, message)
+    return sysdig_error(status, message)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Prometheus-compatible API
+# ---------------------------------------------------------------------------------------------------------
+
+MAX_RANGE_POINTS = 11000
+
+
+def first_param(params, name, default=""):
+    values = params.get(name)
+    return values[0] if values else default
+
+
+def evaluation_time(params, now):
+    text = first_param(params, "time")
+    return parse_timestamp(text, "time") if text else now
+
+
+def vector_result(samples, at):
+    stamp = prometheus_time(at)
+    return [{"metric": labels, "value": [stamp, format_sample_value(value)]} for labels, value in samples]
+
+
+def prometheus_query(params, series, now):
+    at = evaluation_time(params, now)
+    samples = evaluate(parse_promql(first_param(params, "query")), series)
+    return prometheus_success({"resultType": "vector", "result": vector_result(samples, at)})
+
+
+def range_points(params):
+    start = parse_timestamp(first_param(params, "start"), "start")
+    end = parse_timestamp(first_param(params, "end"), "end")
+    step = parse_step(first_param(params, "step"))
+    if end < start:
+        raise BadData('invalid parameter "end": end timestamp must not be before start time')
+    if step <= 0:
+        raise BadData('invalid parameter "step": zero or negative query resolution step widths are not '
+                      'accepted. Try a positive integer')
+    if (end - start) / step > MAX_RANGE_POINTS:
+        raise BadData("exceeded maximum resolution of 11,000 points per timeseries. "
+                      "Try decreasing the query resolution (?step=XX)")
+    count = int((end - start) / step) + 1
+    return [start + i * step for i in range(count)]
+
+
+def prometheus_query_range(params, series):
+    points = range_points(params)
+    samples = evaluate(parse_promql(first_param(params, "query")), series)
+    result = [{"metric": labels,
+               "values": [[prometheus_time(t), format_sample_value(value)] for t in points]}
+              for labels, value in samples]
+    return prometheus_success({"resultType": "matrix", "result": result})
+
+
+def series_matching(params, series, required):
+    """The series selected by the match[] parameters (all series when optional and absent)."""
+    texts = params.get("match[]", [])
+    if not texts:
+        if required:
+            raise BadData("no match[] parameter provided")
+        return list(series)
+    selectors = []
+    for text in texts:
+        try:
+            selectors.append(parse_series_selector(text))
+        except PromQLError as e:
+            raise BadData(f'invalid parameter "match[]": {e}') from e
+    return [s for s in series if any(sel.matches(s.prom_labels()) for sel in selectors)]
+
+
+def prometheus_series(params, series):
+    matched = series_matching(params, series, required=True)
+    return prometheus_success(sorted((s.prom_labels() for s in matched), key=label_key))
+
+
+def prometheus_label_names(params, series):
+    names = {name for s in series_matching(params, series, required=False) for name in s.prom_labels()}
+    return prometheus_success(sorted(names))
+
+
+def prometheus_label_values(label, params, series):
+    if not LABEL_NAME_RE.fullmatch(label):
+        raise BadData(f'invalid label name: "{label}"')
+    values = {s.prom_labels().get(label) for s in series_matching(params, series, required=False)}
+    return prometheus_success(sorted(v for v in values if v))
+
+
+LABEL_VALUES_RE = re.compile(r"/label/([^/]+)/values")
+
+
+def prometheus_api(method, path, params, series, now):
+    """Routes one authenticated request under /prometheus/api/v1."""
+    if method not in ("GET", "POST"):
+        return prometheus_error(405, f"method {method} not allowed")
+    endpoint = path[len(PROMETHEUS_PREFIX):]
+    try:
+        if endpoint == "/query":
+            return prometheus_query(params, series, now)
+        if endpoint == "/query_range":
+            return prometheus_query_range(params, series)
+        if endpoint == "/series":
+            return prometheus_series(params, series)
+        if endpoint == "/labels":
+            return prometheus_label_names(params, series)
+        match = LABEL_VALUES_RE.fullmatch(endpoint)
+        if match:
+            return prometheus_label_values(urllib.parse.unquote(match.group(1)), params, series)
+    except BadData as e:
+        return prometheus_error(400, str(e))
+    except ExecutionError as e:
+        return prometheus_error(422, str(e))
+    return prometheus_error(404, f"unknown API endpoint {path}", "not_found")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Data API: filter language
+# ---------------------------------------------------------------------------------------------------------
+
+class DataApiError(ValueError):
+    """A Data API request answered with 400 and this message."""
+
+
+@dataclasses.dataclass
+class FilterClause:
+    label: str
+    values: tuple
+    negated: bool   # != / not in / not ...
+
+    def matches(self, legacy_labels):
+        # A series without the label is never "in" a set, so it matches only the negated forms.
+        hit = self.label in legacy_labels and legacy_labels[self.label] in self.values
+        return hit != self.negated
+
+
+FILTER_TOKEN_RE = re.compile(r"\s*(?:(?P<word>[A-Za-z_][A-Za-z0-9_.:]*)|(?P<op>!=|=|\(|\)|,)|(?P<quote>'))")
+
+
+def filter_error(message):
+    return DataApiError(f"invalid filter: {message}")
+
+
+def tokenize_filter(text):
+    """[(kind, value)] with kind word/op/string; strings use single quotes with \\' and \\\\ escapes."""
+    tokens = []
+    pos = 0
+    while pos < len(text):
+        if text[pos:].strip() == "":
+            break
+        match = FILTER_TOKEN_RE.match(text, pos)
+        if not match:
+            raise filter_error(f"unexpected character {text[pos:].lstrip()[:1]!r} at offset {pos}")
+        if match.group("word"):
+            tokens.append(("word", match.group("word")))
+            pos = match.end()
+        elif match.group("op"):
+            tokens.append(("op", match.group("op")))
+            pos = match.end()
+        else:
+            value, pos = read_filter_string(text, match.end())
+            tokens.append(("string", value))
+    return tokens
+
+
+def read_filter_string(text, pos):
+    parts = []
+    while pos < len(text):
+        char = text[pos]
+        if char == "'":
+            return "".join(parts), pos + 1
+        if char == "\\":
+            if pos + 1 >= len(text) or text[pos + 1] not in "'\\":
+                raise filter_error(f"unsupported escape at offset {pos} (only \\' and \\\\ are allowed)")
+            parts.append(text[pos + 1])
+            pos += 2
+        else:
+            parts.append(char)
+            pos += 1
+    raise filter_error("unterminated string")
+
+
+class FilterParser:
+    """filter := clause ('and' clause)*; clause := ['not'] label ('=' s | '!=' s | ['not'] 'in' '(' s, ... ')')"""
+
+    def __init__(self, text):
+        self.tokens = tokenize_filter(text)
+        self.index = 0
+
+    def peek(self):
+        return self.tokens[self.index] if self.index < len(self.tokens) else ("end", "")
+
+    def advance(self):
+        token = self.peek()
+        self.index += 1
+        return token
+
+    def at_keyword(self, keyword):
+        kind, value = self.peek()
+        return kind == "word" and value.lower() == keyword
+
+    def parse(self):
+        if not self.tokens:
+            return []
+        clauses = [self.parse_clause()]
+        while self.at_keyword("and"):
+            self.advance()
+            clauses.append(self.parse_clause())
+        kind, value = self.peek()
+        if kind != "end":
+            hint = " ('or' is not supported by this double)" if value.lower() == "or" else ""
+            raise filter_error(f"unexpected {value!r} after a clause{hint}")
+        return clauses
+
+    def parse_clause(self):
+        negated = False
+        if self.at_keyword("not"):
+            self.advance()
+            negated = True
+        kind, label = self.advance()
+        if kind != "word" or label.lower() in ("and", "not", "in", "or"):
+            raise filter_error(f"expected a label name, got {label or 'end of filter'!r}")
+        kind, op = self.advance()
+        if (kind, op) in (("op", "="), ("op", "!=")):
+            return FilterClause(label, (self.expect_string(),), negated != (op == "!="))
+        if kind == "word" and op.lower() == "not":
+            if negated:
+                raise filter_error(f"double negation on {label!r}")
+            negated = True
+            kind, op = self.advance()
+        if kind == "word" and op.lower() == "in":
+            return FilterClause(label, self.parse_value_list(), negated)
+        raise filter_error(f"expected =, !=, in or not in after {label!r}, got {op or 'end of filter'!r}")
+
+    def expect_string(self):
+        kind, value = self.advance()
+        if kind != "string":
+            raise filter_error(f"expected a quoted string, got {value or 'end of filter'!r}")
+        return value
+
+    def parse_value_list(self):
+        if self.advance() != ("op", "("):
+            raise filter_error("expected '(' after in")
+        values = [self.expect_string()]
+        while self.peek() == ("op", ","):
+            self.advance()
+            values.append(self.expect_string())
+        if self.advance() != ("op", ")"):
+            raise filter_error("expected ',' or ')' in value list")
+        return tuple(values)
+
+
+def parse_filter(text):
+    return FilterParser(text).parse()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Data API: /api/data
+# ---------------------------------------------------------------------------------------------------------
+
+TIME_AGGREGATIONS = {"timeAvg", "sum", "max", "min"}
+GROUP_AGGREGATIONS = {"sum": sum, "avg": lambda v: sum(v) / len(v), "max": max, "min": min}
+MAX_SAMPLES = 600
+DEFAULT_PAGE_SIZE = 10
+
+
+@dataclasses.dataclass
+class DataQuery:
+    metrics: list          # ids in request order
+    value_index: int       # position of the metric with aggregations
+    group: str
+    clauses: list
+    last: int
+    page: tuple            # (first, last) segment index, inclusive
+
+
+def positive_int(document, key, required):
+    value = document.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise DataApiError(f"'{key}' must be a positive integer number of seconds")
+    return value
+
+
+def parse_data_metrics(metrics):
+    """Returns (ids, index of the value metric, group aggregation)."""
+    if not isinstance(metrics, list) or not metrics:
+        raise DataApiError("'metrics' must be a non-empty array")
+    ids, value_index, group = [], None, None
+    for i, metric in enumerate(metrics):
+        if not isinstance(metric, dict) or not isinstance(metric.get("id"), str) or not metric["id"]:
+            raise DataApiError(f"metrics[{i}] must be an object with a string 'id'")
+        ids.append(metric["id"])
+        aggregations = metric.get("aggregations")
+        if aggregations is None:
+            continue
+        if value_index is not None:
+            raise DataApiError("exactly one metric may carry 'aggregations'; the others are keys")
+        if not isinstance(aggregations, dict):
+            raise DataApiError(f"metrics[{i}].aggregations must be an object")
+        if aggregations.get("time") not in TIME_AGGREGATIONS:
+            raise DataApiError(f"metrics[{i}].aggregations.time must be one of {sorted(TIME_AGGREGATIONS)}")
+        if aggregations.get("group") not in GROUP_AGGREGATIONS:
+            raise DataApiError(f"metrics[{i}].aggregations.group must be one of {sorted(GROUP_AGGREGATIONS)}")
+        value_index, group = i, aggregations["group"]
+    if value_index is None:
+        raise DataApiError("one metric must carry 'aggregations' (the value); none does")
+    return ids, value_index, group
+
+
+def parse_paging(paging):
+    if paging is None:
+        return 0, DEFAULT_PAGE_SIZE - 1
+    if not isinstance(paging, dict):
+        raise DataApiError("'paging' must be an object {from, to}")
+    first, last = paging.get("from"), paging.get("to")
+    for name, value in (("from", first), ("to", last)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise DataApiError(f"paging.{name} must be a non-negative integer")
+    if last < first:
+        raise DataApiError("paging.to must not be smaller than paging.from")
+    return first, last
+
+
+def parse_data_query(body):
+    try:
+        document = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise DataApiError(f"request body is not valid JSON: {e}") from e
+    if not isinstance(document, dict):
+        raise DataApiError("request body must be a JSON object")
+    ids, value_index, group = parse_data_metrics(document.get("metrics"))
+    text = document.get("filter")
+    if text is not None and not isinstance(text, str):
+        raise DataApiError("'filter' must be a string")
+    if not isinstance(document.get("dataSourceType", ""), str):
+        raise DataApiError("'dataSourceType' must be a string")
+    last = positive_int(document, "last", required=True)
+    sampling = positive_int(document, "sampling", required=False) or last
+    if math.ceil(last / sampling) > MAX_SAMPLES:
+        raise DataApiError(f"too many samples requested: last/sampling = {math.ceil(last / sampling)}, "
+                           f"at most {MAX_SAMPLES} are allowed")
+    return DataQuery(ids, value_index, group, parse_filter(text or ""), last,
+                     parse_paging(document.get("paging")))
+
+
+def data_segments(query, series):
+    """[(key values, aggregated value)] ordered by value, highest first (Sysdig's top-N order)."""
+    keys = [m for i, m in enumerate(query.metrics) if i != query.value_index]
+    value_id = query.metrics[query.value_index]
+    groups = {}
+    for s in series:
+        legacy = s.legacy_labels()
+        if s.metric == value_id and all(clause.matches(legacy) for clause in query.clauses):
+            groups.setdefault(tuple(legacy.get(k) for k in keys), []).append(s.value)
+    combine = GROUP_AGGREGATIONS[query.group]
+    segments = [(key, combine(values)) for key, values in groups.items()]
+
+    def order(segment):
+        value = segment[1]
+        return (-value if not math.isnan(value) else math.inf, [str(k) for k in segment[0]])
+    return sorted(segments, key=order)
+
+
+def data_row(query, key_values, value, stamp):
+    keys = iter(key_values)
+    row = [data_api_number(value) if i == query.value_index else next(keys) for i in range(len(query.metrics))]
+    return {"t": stamp, "d": row}
+
+
+def data_api(body, series, now):
+    try:
+        query = parse_data_query(body)
+    except DataApiError as e:
+        return sysdig_error(400, str(e))
+    end = int(now)
+    first, last = query.page
+    page = data_segments(query, series)[first:last + 1]
+    rows = [data_row(query, key_values, value, end) for key_values, value in page]
+    return json_reply(200, {"start": end - query.last, "end": end, "data": rows})
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Data API: /api/v2/metrics/descriptors
+# ---------------------------------------------------------------------------------------------------------
+
+MAX_DESCRIPTOR_LIMIT = 1000
+
+
+def is_counter(metric):
+    # Sysdig's own event counts (net.http.request.count) are counters; kube-state counts are gauges.
+    return metric.endswith(".count") and not metric.startswith("kubernetes.")
+
+
+def metric_descriptor(metric, values):
+    integral = all(math.isfinite(v) and v.is_integer() for v in values)
+    return {"id": metric,
+            "metricType": "counter" if is_counter(metric) else "gauge",
+            "type": "integer" if integral else "double",
+            "scale": 1,
+            "name": " ".join(part.capitalize() for part in metric.split(".")),
+            "category": metric.split(".")[0]}
+
+
+def tag_descriptor(label_id):
+    return {"id": label_id, "metricType": "tag", "type": "string", "scale": 1,
+            "name": " ".join(part.capitalize() for part in label_id.split(".")),
+            "category": label_id.split(".")[0]}
+
+
+def build_descriptors(series):
+    values = {}
+    for s in series:
+        values.setdefault(s.metric, []).append(s.value)
+    tags = {label for s in series for label in s.legacy_labels()}
+    return ([metric_descriptor(m, values[m]) for m in sorted(values)]
+            + [tag_descriptor(t) for t in sorted(tags)])
+
+
+def int_query_param(query, name, default, minimum, maximum):
+    text = first_param(query, name)
+    if text == "":
+        return default
+    if not (text.isascii() and text.isdigit()) or not minimum <= int(text) <= maximum:
+        raise DataApiError(f"'{name}' must be an integer between {minimum} and {maximum}")
+    return int(text)
+
+
+def descriptors_api(query, series):
+    try:
+        limit = int_query_param(query, "limit", 100, 1, MAX_DESCRIPTOR_LIMIT)
+        offset = int_query_param(query, "offset", 0, 0, 2 ** 31)
+    except DataApiError as e:
+        return sysdig_error(400, str(e))
+    descriptors = build_descriptors(series)
+    return json_reply(200, {"total": len(descriptors), "offset": offset,
+                            "metricDescriptors": descriptors[offset:offset + limit]})
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Fault injection
+# ---------------------------------------------------------------------------------------------------------
+
+FAULT_MODES = ("status", "garbage", "truncate", "drop", "hang", "oversize")
+DEFAULT_OVERSIZE_BYTES = 32 * 1024 * 1024
+GARBAGE_BODY = b"<html><head><title>502 Bad Gateway</title></head>\r\n\x00\xff\xfe{{not json"
+
+
+@dataclasses.dataclass
+class Fault:
+    mode: str | None          # None: latency only
+    status: int
+    body: str | None
+    latency_ms: int
+    remaining: int | None     # None: until cleared
+    path_prefix: str
+    size_bytes: int
+    chunked: bool
+    headers: dict
+
+    def describe(self):
+        return {"mode": self.mode, "status": self.status, "body": self.body, "latency_ms": self.latency_ms,
+                "count": self.remaining, "path_prefix": self.path_prefix, "bytes": self.size_bytes,
+                "chunked": self.chunked, "headers": self.headers}
+
+
+def non_negative_int(document, key, default):
+    value = document.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"'{key}' must be a non-negative integer")
+    return value
+
+
+def parse_fault(document):
+    if not isinstance(document, dict):
+        raise ValueError("a fault is a JSON object")
+    unknown = set(document) - {"mode", "status", "body", "latency_ms", "count", "path_prefix", "bytes",
+                               "chunked", "headers"}
+    if unknown:
+        raise ValueError(f"unknown fault keys {sorted(unknown)}")
+    mode = document.get("mode")
+    if mode is None and "status" in document:
+        mode = "status"
+    if mode is not None and mode not in FAULT_MODES:
+        raise ValueError(f"'mode' must be one of {list(FAULT_MODES)}")
+    status = document.get("status", 503)
+    if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
+        raise ValueError("'status' must be an HTTP status code")
+    body = document.get("body")
+    if body is not None and not isinstance(body, str):
+        raise ValueError("'body' must be a string")
+    latency_ms = non_negative_int(document, "latency_ms", 0)
+    count = document.get("count")
+    if count is not None and (not isinstance(count, int) or isinstance(count, bool) or count <= 0):
+        raise ValueError("'count' must be a positive integer (omit it for 'until cleared')")
+    path_prefix = document.get("path_prefix", "")
+    if not isinstance(path_prefix, str):
+        raise ValueError("'path_prefix' must be a string")
+    headers = document.get("headers", {})
+    if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
+        raise ValueError("'headers' must be an object of strings")
+    if mode is None and latency_ms == 0:
+        raise ValueError("the fault does nothing: give a 'mode', a 'status' or a 'latency_ms'")
+    return Fault(mode, status, body, latency_ms, count, path_prefix,
+                 non_negative_int(document, "bytes", DEFAULT_OVERSIZE_BYTES),
+                 bool(document.get("chunked", False)), dict(headers))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Shared state
+# ---------------------------------------------------------------------------------------------------------
+
+class DoubleState:
+    """Fixture, token, faults and request log, shared by the handler threads."""
+
+    def __init__(self, series, token):
+        self._lock = threading.Lock()
+        self._series = list(series)
+        self._token = token
+        self._faults = []
+        self._requests = []
+
+    def series(self):
+        with self._lock:
+            return self._series
+
+    def replace_series(self, series):
+        with self._lock:
+            self._series = list(series)
+
+    def token_matches(self, presented):
+        with self._lock:
+            token = self._token
+        return secrets.compare_digest(presented.encode("utf-8"), token.encode("utf-8"))
+
+    def replace_token(self, token):
+        with self._lock:
+            self._token = token
+
+    def add_fault(self, fault):
+        with self._lock:
+            self._faults.append(fault)
+
+    def clear_faults(self):
+        with self._lock:
+            self._faults.clear()
+
+    def faults(self):
+        with self._lock:
+            return [f.describe() for f in self._faults]
+
+    def take_fault(self, path):
+        """The first fault that applies to path, counting it against its budget."""
+        with self._lock:
+            for fault in self._faults:
+                if path.startswith(fault.path_prefix):
+                    if fault.remaining is not None:
+                        fault.remaining -= 1
+                        if fault.remaining == 0:
+                            self._faults.remove(fault)
+                    return fault
+        return None
+
+    def record(self, entry):
+        with self._lock:
+            self._requests.append(entry)
+
+    def requests(self):
+        with self._lock:
+            return list(self._requests)
+
+    def clear_requests(self):
+        with self._lock:
+            self._requests.clear()
+
+
+def is_form(content_type):
+    return content_type.split(";")[0].strip().lower() == "application/x-www-form-urlencoded"
+
+
+def request_record(method, target, headers, body):
+    """What /_control/requests shows for one API request."""
+    path, _, query_string = target.partition("?")
+    text = body.decode("utf-8", "replace")
+    lowered = {}
+    for name, value in headers.items():
+        key = name.lower()
+        lowered[key] = f"{lowered[key]}, {value}" if key in lowered else value
+    record = {"method": method, "path": path,
+              "query": urllib.parse.parse_qs(query_string, keep_blank_values=True),
+              "headers": lowered, "body": text}
+    if is_form(headers.get("Content-Type", "")):
+        record["form"] = urllib.parse.parse_qs(text, keep_blank_values=True)
+    try:
+        record["json"] = json.loads(text) if text.strip() else None
+    except json.JSONDecodeError:
+        record["json"] = None
+    return record
+
+
+def request_params(query_string, headers, body):
+    """Query parameters merged with a form body, body values first (as Go's Request.Form does)."""
+    params = {}
+    if is_form(headers.get("Content-Type", "")):
+        for key, values in urllib.parse.parse_qs(body.decode("utf-8", "replace"),
+                                                 keep_blank_values=True).items():
+            params.setdefault(key, []).extend(values)
+    for key, values in urllib.parse.parse_qs(query_string, keep_blank_values=True).items():
+        params.setdefault(key, []).extend(values)
+    return params
+
+
+def api_reply(state, method, target, headers, body, now):
+    """The normal answer to an API request: auth check, then routing."""
+    path, _, query_string = target.partition("?")
+    authorization = headers.get("Authorization", "")
+    scheme, _, credentials = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not state.token_matches(credentials.strip()):
+        return unauthorized_reply()
+    series = state.series()
+    if is_prometheus_path(path):
+        return prometheus_api(method, path, request_params(query_string, headers, body), series, now)
+    if path == "/api/data":
+        if method != "POST":
+            return sysdig_error(405, f"method {method} not allowed on /api/data; use POST")
+        return data_api(body, series, now)
+    if path == "/api/v2/metrics/descriptors":
+        if method != "GET":
+            return sysdig_error(405, f"method {method} not allowed; use GET")
+        return descriptors_api(urllib.parse.parse_qs(query_string, keep_blank_values=True), series)
+    return sysdig_error(404, f"Not Found: {path}")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Control API
+# ---------------------------------------------------------------------------------------------------------
+
+def control_error(status, message):
+    return json_reply(status, {"message": message})
+
+
+def parse_json_body(body):
+    try:
+        return json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ValueError(f"body is not JSON: {e}") from e
+
+
+def control_faults(state, method, body):
+    if method == "GET":
+        return json_reply(200, {"faults": state.faults()})
+    if method == "DELETE":
+        state.clear_faults()
+        return json_reply(200, {"faults": []})
+    state.add_fault(parse_fault(parse_json_body(body)))
+    return json_reply(200, {"faults": state.faults()})
+
+
+def control_requests(state, method, body):
+    if method == "DELETE":
+        state.clear_requests()
+        return json_reply(200, [])
+    return json_reply(200, state.requests())
+
+
+def control_fixture(state, method, body):
+    try:
+        series = parse_fixture(parse_json_body(body))
+    except FixtureError as e:
+        raise ValueError(f"invalid fixture: {e}") from e
+    state.replace_series(series)
+    return json_reply(200, {"series": len(series)})
+
+
+def control_token(state, method, body):
+    document = parse_json_body(body)
+    token = document.get("token") if isinstance(document, dict) else None
+    if not isinstance(token, str) or not token:
+        raise ValueError('expected {"token": "<non-empty string>"}')
+    state.replace_token(token)
+    return json_reply(200, {})
+
+
+CONTROL_ROUTES = {
+    "/_control/faults": (("GET", "POST", "DELETE"), control_faults),
+    "/_control/requests": (("GET", "DELETE"), control_requests),
+    "/_control/fixture": (("POST",), control_fixture),
+    "/_control/token": (("POST",), control_token),
+}
+
+
+def control_reply(state, method, path, body):
+    route = CONTROL_ROUTES.get(path)
+    if route is None:
+        return control_error(404, f"unknown control endpoint {path}")
+    methods, handler = route
+    if method not in methods:
+        return control_error(405, f"{path} accepts {', '.join(methods)}")
+    try:
+        return handler(state, method, body)
+    except ValueError as e:
+        return control_error(400, str(e))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# HTTP server
+# ---------------------------------------------------------------------------------------------------------
+
+class MalformedBody(ValueError):
+    pass
+
+
+class DoubleRequestHandler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"   # keep-alive, Content-Length on every answer
+    server_version = "sysdig-double/1.0"
+    sys_version = ""
+
+    def setup(self):
+        # TLS handshakes happen here, in the connection's own thread, so a stuck client blocks nobody.
+        if isinstance(self.request, ssl.SSLSocket):
+            self.request.settimeout(10)
+            self.request.do_handshake()
+            self.request.settimeout(None)
+        super().setup()
+
+    def log_message(self, format, *args):
+        log(f"{self.address_string()} {format % args}")
+
+    def do_GET(self):
+        self.handle_request()
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_GET
+
+    # -- request side --------------------------------------------------------------------------------
+    def read_body(self):
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            return self.read_chunked_body()
+        length = self.headers.get("Content-Length")
+        if length is None:
+            return b""
+        if not (length.isascii() and length.isdigit()):
+            raise MalformedBody(f"bad Content-Length {length!r}")
+        return self.rfile.read(int(length))
+
+    def read_chunked_body(self):
+        parts = []
+        while True:
+            size_line = self.rfile.readline(1024).split(b";")[0].strip()
+            try:
+                size = int(size_line, 16)
+            except ValueError as e:
+                raise MalformedBody(f"bad chunk size {size_line!r}") from e
+            if size == 0:
+                while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
+                    pass  # trailers
+                return b"".join(parts)
+            parts.append(self.rfile.read(size))
+            self.rfile.readline(1024)
+
+    def handle_request(self):
+        try:
+            body = self.read_body()
+        except MalformedBody as e:
+            self.close_connection = True
+            self.send_reply(control_error(400, str(e)))
+            return
+        state = self.server.state
+        path = self.path.partition("?")[0]
+        if path.startswith(CONTROL_PREFIX):
+            self.send_reply(control_reply(state, self.command, path, body))
+            return
+        state.record(request_record(self.command, self.path, self.headers, body))
+        fault = state.take_fault(path)
+        if fault is not None and fault.latency_ms and self.server.stopping.wait(fault.latency_ms / 1000):
+            self.close_connection = True
+            return
+        self.answer(fault, path, body)
+
+    def answer(self, fault, path, body):
+        mode = fault.mode if fault else None
+        if mode == "drop":
+            self.close_connection = True   # the server closes the socket without a byte of answer
+        elif mode == "hang":
+            self.hang()
+        elif mode == "garbage":
+            self.send_reply(Reply(200, GARBAGE_BODY))
+        elif mode == "oversize":
+            self.send_oversize(fault, path)
+        elif mode == "status":
+            self.send_reply(self.injected_status(fault, path))
+        else:
+            reply = self.normal_reply(path, body)
+            if mode == "truncate":
+                self.send_truncated(reply)
+            else:
+                self.send_reply(reply)
+
+    def normal_reply(self, path, body):
+        try:
+            return api_reply(self.server.state, self.command, self.path, self.headers, body, time.time())
+        except Exception:  # a bug in the double must show up as a 500, not a dead connection
+            log(traceback.format_exc())
+            return endpoint_error(path, 500, "internal error in sysdig-double")
+
+    @staticmethod
+    def injected_status(fault, path):
+        if fault.body is None:
+            reply = endpoint_error(path, fault.status, f"injected fault: HTTP {fault.status}")
+        else:
+            try:
+                json.loads(fault.body)
+                content_type = "application/json"
+            except json.JSONDecodeError:
+                content_type = "text/plain; charset=utf-8"
+            reply = Reply(fault.status, fault.body.encode("utf-8"), content_type)
+        reply.headers.update(fault.headers)
+        return reply
+
+    # -- response side -------------------------------------------------------------------------------
+    def send_head(self, status, content_type, length=None, headers=None):
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        if length is None:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Content-Length", str(length))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+
+    def send_reply(self, reply):
+        self.send_head(reply.status, reply.content_type, len(reply.body), reply.headers)
+        self.wfile.write(reply.body)
+
+    def send_truncated(self, reply):
+        # Promise the whole body, deliver half, then close: the client sees an early EOF.
+        self.close_connection = True
+        self.send_head(reply.status, reply.content_type, len(reply.body), reply.headers)
+        self.wfile.write(reply.body[:len(reply.body) // 2])
+        self.wfile.flush()
+
+    def hang(self):
+        """Never answer; return once the client hangs up or the double stops."""
+        self.close_connection = True
+        sock = self.connection
+        sock.settimeout(0.2)
+        while not self.server.stopping.is_set():
+            try:
+                if not sock.recv(4096):
+                    return
+            except TimeoutError:
+                continue
+            except (OSError, ValueError):
+                return
+
+    def send_oversize(self, fault, path):
+        if is_prometheus_path(path):
+            prefix = b'{"status":"success","data":{"resultType":"vector","result":[]},"padding":"'
+        else:
+            prefix = b'{"start":0,"end":0,"data":[],"padding":"'
+        suffix = b'"}'
+        padding = max(0, fault.size_bytes - len(prefix) - len(suffix))
+        total = len(prefix) + padding + len(suffix)
+        self.send_head(200, "application/json", None if fault.chunked else total, fault.headers)
+        try:
+            self.write_piece(prefix, fault.chunked)
+            block = b"x" * 65536
+            while padding > 0:
+                self.write_piece(block[:padding], fault.chunked)
+                padding -= min(padding, len(block))
+            self.write_piece(suffix, fault.chunked)
+            if fault.chunked:
+                self.wfile.write(b"0\r\n\r\n")
+        except OSError:
+            self.close_connection = True   # the client stopped reading, as a size limit should make it
+
+    def write_piece(self, data, chunked):
+        if chunked:
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+        else:
+            self.wfile.write(data)
+
+
+class DoubleHTTPServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True      # hanging connections must not keep the process alive
+    block_on_close = False
+    allow_reuse_address = True
+
+    def __init__(self, address, state, ssl_context=None):
+        self.state = state
+        self.ssl_context = ssl_context
+        self.stopping = threading.Event()
+        self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+        super().__init__(address, DoubleRequestHandler)
+
+    def server_bind(self):
+        # HTTPServer.server_bind resolves the host name, which can stall on machines without DNS.
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = self.server_address[:2]
+
+    def get_request(self):
+        sock, address = super().get_request()
+        if self.ssl_context is not None:
+            sock = self.ssl_context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        return sock, address
+
+    def handle_error(self, request, client_address):
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionError, ssl.SSLError, TimeoutError)):
+            log(f"{client_address[0]} connection ended: {error!r}")
+        else:
+            super().handle_error(request, client_address)
+
+
+class SysdigDouble:
+    """The double in-process: start(), port, stop(). Also usable as a context manager."""
+
+    def __init__(self, series, token, host="127.0.0.1", port=0, ssl_context=None):
+        self.state = DoubleState(series, token)
+        self.server = DoubleHTTPServer((host, port), self.state, ssl_context)
+        self.thread = threading.Thread(target=self.server.serve_forever, name="sysdig-double", daemon=True)
+
+    @property
+    def port(self):
+        return self.server.server_address[1]
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def stop(self):
+        self.server.stopping.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def tls_context(cert, key):
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(cert, key)
+    return context
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description="Fake Sysdig Monitor for tests.")
+    parser.add_argument("--port", type=int, default=0, help="port to listen on; 0 picks a free one")
+    parser.add_argument("--bind", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--token", required=True, help="the accepted API token")
+    parser.add_argument("--fixture", default=DEFAULT_FIXTURE, help="series fixture (JSON)")
+    parser.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM)")
+    parser.add_argument("--tls-key", help="private key for --tls-cert (PEM)")
+    args = parser.parse_args(argv)
+    if bool(args.tls_cert) != bool(args.tls_key):
+        parser.error("--tls-cert and --tls-key go together")
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    try:
+        series = load_fixture_file(args.fixture)
+        context = tls_context(args.tls_cert, args.tls_key) if args.tls_cert else None
+        double = SysdigDouble(series, args.token, args.bind, args.port, context)
+    except (OSError, FixtureError, ssl.SSLError) as e:
+        log(f"cannot start: {e}")
+        return 2
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    double.start()
+    print(json.dumps({"port": double.port}), flush=True)
+    log(f"listening on {args.bind}:{double.port} ({'https' if context else 'http'}, "
+        f"{len(series)} series from {args.fixture})")
+    while not stop.wait(0.5):
+        pass
+    double.stop()
+    log("stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
