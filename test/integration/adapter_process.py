@@ -89,7 +89,9 @@ class Adapter:
             raise AssertionError(f"push to {path} answered {r.status}: {r.body}")
         return r
 
-    def stop(self):
+    def stop(self, expect_clean_exit=True):
+        """SIGTERM, then wait. A daemon that exits non-zero (a crash, or a sanitizer report in the
+        ASan build) fails the test that owned it."""
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -97,7 +99,11 @@ class Adapter:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        return self.proc.returncode
+        code = self.proc.returncode
+        if expect_clean_exit and code != 0:
+            time.sleep(0.2)  # let the drain thread collect the last lines
+            raise AssertionError(f"adapter exited with {code}:\n" + "".join(self.log_lines[-40:]))
+        return code
 
     def __enter__(self):
         return self

@@ -1,0 +1,73 @@
+// Outgoing HTTP(S) for every remote the adapter talks to (Sysdig, Prometheus, the Kubernetes API),
+// on cpprestsdk's client. One place for timeouts, CA files, proxies and body limits.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace sma::http {
+
+struct OutgoingRequest {
+  std::string method = "GET";
+  std::string url;  // absolute: "https://host:port/path?query"
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+};
+
+struct FetchResult {
+  int status = 0;
+  std::string body;
+  std::string content_type;
+  std::string retry_after;  // the Retry-After header, when present
+};
+
+// The request did not produce a complete answer. Never carries header values (tokens).
+class FetchError : public std::runtime_error {
+ public:
+  enum class Kind { Timeout, Connect, BodyTooLarge, Protocol };
+  FetchError(Kind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
+  Kind kind() const { return kind_; }
+
+ private:
+  Kind kind_;
+};
+
+struct FetcherOptions {
+  std::chrono::milliseconds timeout{5000};  // whole request, connect to last body byte
+  std::string ca_file;                      // PEM bundle to trust instead of the system store
+  bool insecure_skip_verify = false;        // kubeconfig's insecure-skip-tls-verify only
+  std::string client_cert_file;             // PEM client certificate (kubeconfig users)
+  std::string client_key_file;
+  std::size_t max_body_bytes = 16 * 1024 * 1024;  // larger answers fail without buffering more
+  // Proxy settings; empty means "read HTTPS_PROXY / HTTP_PROXY / NO_PROXY (any case) from the
+  // environment".
+  std::string proxy_url;
+  std::string no_proxy;
+};
+
+class HttpFetcher {
+ public:
+  explicit HttpFetcher(FetcherOptions options);
+  ~HttpFetcher();
+  HttpFetcher(const HttpFetcher&) = delete;
+  HttpFetcher& operator=(const HttpFetcher&) = delete;
+
+  // Thread-safe. Any HTTP status is a result; only transport failures throw FetchError.
+  FetchResult fetch(const OutgoingRequest& request);
+
+  const FetcherOptions& options() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// application/x-www-form-urlencoded encoding of one key or value.
+std::string form_encode(std::string_view text);
+
+}  // namespace sma::http

@@ -1,0 +1,82 @@
+// A small Kubernetes API client: enough to list pods by label selector now, and to post
+// TokenReviews / SubjectAccessReviews and read ConfigMaps later. Built on http::HttpFetcher.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "lib/api/label_selector.h"
+#include "lib/http/http_fetcher.h"
+
+namespace sma::kube {
+
+// Where the API server is and how to authenticate to it.
+struct KubeConnection {
+  std::string server;            // "https://10.0.0.1:443"
+  std::string ca_file;           // PEM; empty = system store
+  std::string ca_data_pem;       // inline CA from a kubeconfig (written to a private temp file)
+  bool insecure_skip_verify = false;
+  std::string token;             // static bearer token
+  std::string token_file;        // re-read when it changes (service-account tokens rotate)
+  std::string client_cert_file;  // client certificate authentication
+  std::string client_key_file;
+  std::string client_cert_data_pem;
+  std::string client_key_data_pem;
+  std::string source;            // "in-cluster" or "kubeconfig <path> context <name>", for logs
+};
+
+// In a pod: KUBERNETES_SERVICE_HOST/PORT and the mounted service-account token and CA.
+// nullopt when not running in a cluster.
+std::optional<KubeConnection> in_cluster_connection();
+
+// Reads the current context (or `context` when given) of a kubeconfig file. Throws
+// std::runtime_error naming the file and what is wrong.
+KubeConnection load_kubeconfig(const std::string& path, const std::string& context = "");
+
+struct PodInfo {
+  std::string name;
+  api::Labels labels;
+};
+
+class KubeError : public std::runtime_error {
+ public:
+  // Unavailable: could not reach or got 5xx/429 after retries. Rejected: 401/403. Invalid: 4xx or
+  // a body that is not what the API documents.
+  enum class Kind { Unavailable, Rejected, Invalid };
+  KubeError(Kind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
+  Kind kind() const { return kind_; }
+
+ private:
+  Kind kind_;
+};
+
+struct KubeClientOptions {
+  std::chrono::milliseconds timeout{5000};  // per attempt
+  int max_attempts = 3;                     // retries with backoff on 429, 5xx and transport errors
+  std::chrono::milliseconds initial_backoff{100};
+};
+
+class KubeClient {
+ public:
+  KubeClient(KubeConnection connection, KubeClientOptions options = {});
+  ~KubeClient();
+
+  // GET /api/v1/namespaces/{ns}/pods?labelSelector=... (all namespaces when ns is empty).
+  std::vector<PodInfo> list_pods(const std::string& namespace_, const api::LabelSelector& selector);
+
+  // Raw JSON calls for later users (reviews, ConfigMaps). Return the body of a 2xx answer.
+  std::string get_json(const std::string& path);
+  std::string post_json(const std::string& path, const std::string& body);
+
+  const KubeConnection& connection() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sma::kube
