@@ -1,50 +1,30 @@
 // sysdig-metrics-adapter: serves the Kubernetes custom and external metrics APIs.
 // Wires flags to objects; everything with behaviour lives in lib/ and providers/.
 #include <csignal>
-#include <cstdio>
 #include <iostream>
 #include <memory>
 #include <string>
 
+#include "cmd/adapter_options.h"
+#include "cmd/backend_set.h"
 #include "cmd/flag_set.h"
+#include "cmd/operator_commands.h"
 #include "lib/apiserver/api_handler.h"
 #include "lib/server/https_server.h"
 #include "lib/telemetry/log.h"
-#include "providers/push/push_provider.h"
 
 namespace {
 
 using namespace sma;
 
-struct Options {
-  std::uint16_t secure_port = 6443;
-  std::string bind_address = "0.0.0.0";
-  std::string tls_cert_file;
-  std::string tls_private_key_file;
-  bool insecure_allow_anonymous = false;
-  std::string backend = "push";
-  std::chrono::milliseconds push_ttl{std::chrono::minutes(10)};
-  std::string log_level = "info";
-  bool version = false;
-};
+constexpr const char* kUsageCommands =
+    "\nCommands:\n"
+    "  (none)              serve the metrics APIs\n"
+    "  explain <API path>  print the backend request an API path becomes (token masked), without sending it\n"
+    "  query <API path>    send it and print the answer the HPA would get\n";
 
-void register_flags(cmd::FlagSet& flags, Options& o) {
-  flags.add_port("secure-port", &o.secure_port, "HTTPS port the metrics APIs are served on (0 picks a free port)");
-  flags.add_string("bind-address", &o.bind_address, "address to listen on for the secure port");
-  flags.add_string("tls-cert-file", &o.tls_cert_file,
-                   "PEM serving certificate (with intermediates); a self-signed pair is generated when not given");
-  flags.add_string("tls-private-key-file", &o.tls_private_key_file, "PEM private key matching --tls-cert-file");
-  flags.add_bool("insecure-allow-anonymous", &o.insecure_allow_anonymous,
-                 "serve requests without authentication (development and tests only)");
-  flags.add_string("backend", &o.backend, "metrics backend: push");
-  flags.add_duration("push-ttl", &o.push_ttl, "how long a pushed value is served (0 keeps values forever)");
-  flags.add_string("log-level", &o.log_level, "debug, info, warning or error");
-  flags.add_bool("version", &o.version, "print the version and exit");
-}
-
-// The one-line reason the daemon cannot start with these options, or empty.
-std::string startup_problem(const Options& o) {
-  if (o.backend != "push") return "unknown --backend \"" + o.backend + "\" (available: push)";
+// The one-line reason the daemon cannot serve with these options, or empty.
+std::string serving_problem(const cmd::AdapterOptions& o) {
   if (o.tls_cert_file.empty() != o.tls_private_key_file.empty()) {
     return "--tls-cert-file and --tls-private-key-file must be given together";
   }
@@ -55,9 +35,17 @@ std::string startup_problem(const Options& o) {
   return {};
 }
 
-int serve(const Options& o) {
-  providers::push::PushProvider push(o.push_ttl);
-  apiserver::ApiHandler handler(push, &push);
+int serve(const cmd::AdapterOptions& o) {
+  std::unique_ptr<cmd::BackendSet> backends;
+  try {
+    backends = std::make_unique<cmd::BackendSet>(o);
+  } catch (const std::exception& e) {
+    std::cerr << "sysdig-metrics-adapter: " << e.what() << "\n";
+    return 1;
+  }
+  routing::RouteOptions route_options;
+  route_options.legacy_workload_names = o.legacy_workload_names;
+  apiserver::ApiHandler handler(backends->provider(), backends->writer(), route_options);
 
   server::HttpsServerOptions server_options;
   server_options.bind_address = o.bind_address;
@@ -65,18 +53,22 @@ int serve(const Options& o) {
   server_options.cert_file = o.tls_cert_file;
   server_options.key_file = o.tls_private_key_file;
   server::HttpsServer https(server_options, [&handler](const server::HttpRequest& r) { return handler.handle(r); });
-
   try {
     https.start();
   } catch (const std::exception& e) {
     std::cerr << "sysdig-metrics-adapter: " << e.what() << "\n";
     return 1;
   }
+  backends->start_discovery();
   handler.set_ready(true);
   telemetry::log_warning("serving without authentication (--insecure-allow-anonymous): anyone who can reach the "
-                         "port can read and write metrics");
+                         "port can read metrics and write pushed values");
   std::string port = std::to_string(https.port());
-  telemetry::log_info("listening", {{"address", o.bind_address}, {"port", port}, {"backend", o.backend}});
+  std::string described = backends->describe();
+  telemetry::log_info("listening", {{"address", o.bind_address},
+                                    {"port", port},
+                                    {"backend", backends->config().default_backend},
+                                    {"backends", described}});
 
   sigset_t signals;
   sigemptyset(&signals);
@@ -102,9 +94,9 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
-  Options options;
+  cmd::AdapterOptions options;
   cmd::FlagSet flags;
-  register_flags(flags, options);
+  cmd::register_flags(flags, options);
   std::vector<std::string> positional;
   try {
     positional = flags.parse(argc, argv);
@@ -113,16 +105,12 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (flags.help_requested()) {
-    std::cout << flags.usage("sysdig-metrics-adapter");
+    std::cout << flags.usage("sysdig-metrics-adapter [command]") << kUsageCommands;
     return 0;
   }
   if (options.version) {
     std::cout << "sysdig-metrics-adapter " << SMA_VERSION << "\n";
     return 0;
-  }
-  if (!positional.empty()) {
-    std::cerr << "sysdig-metrics-adapter: unknown command \"" << positional.front() << "\" (see --help)\n";
-    return 2;
   }
   telemetry::LogLevel level;
   if (!telemetry::parse_log_level(options.log_level, level)) {
@@ -130,7 +118,26 @@ int main(int argc, char** argv) {
     return 2;
   }
   telemetry::set_log_level(level);
-  if (auto problem = startup_problem(options); !problem.empty()) {
+  cmd::apply_environment(flags, options);
+  if (auto problem = cmd::backend_problem(options); !problem.empty()) {
+    std::cerr << "sysdig-metrics-adapter: " << problem << "\n";
+    return 1;
+  }
+
+  if (!positional.empty()) {
+    const std::string& command = positional.front();
+    if ((command == "explain" || command == "query") && positional.size() == 2) {
+      return command == "explain" ? cmd::run_explain(options, positional[1], std::cout, std::cerr)
+                                  : cmd::run_query(options, positional[1], std::cout, std::cerr);
+    }
+    if (command == "explain" || command == "query") {
+      std::cerr << "sysdig-metrics-adapter: usage: sysdig-metrics-adapter " << command << " <API path>\n";
+      return 2;
+    }
+    std::cerr << "sysdig-metrics-adapter: unknown command \"" << command << "\" (see --help)\n";
+    return 2;
+  }
+  if (auto problem = serving_problem(options); !problem.empty()) {
     std::cerr << "sysdig-metrics-adapter: " << problem << "\n";
     return 1;
   }

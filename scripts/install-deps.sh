@@ -11,6 +11,7 @@ packages=(
   libssl-dev openssl ca-certificates
   rapidjson-dev libyaml-cpp-dev catch2 prometheus-cpp-dev
   python3 curl                        # integration tests and the demo
+  prometheus                          # a real Prometheus for the prometheus backend tests
 )
 
 sudo_cmd=()

@@ -5,6 +5,7 @@
 
 #include "lib/api/api_json.h"
 #include "lib/routing/api_route.h"
+#include "lib/telemetry/log.h"
 
 namespace sma::apiserver {
 namespace {
@@ -56,12 +57,13 @@ HttpResponse plain(int status, std::string body) {
 
 }  // namespace
 
-ApiHandler::ApiHandler(providers::MetricsProvider& provider, providers::MetricsWriter* writer)
-    : provider_(provider), writer_(writer) {}
+ApiHandler::ApiHandler(providers::MetricsProvider& provider, providers::MetricsWriter* writer,
+                       routing::RouteOptions route_options)
+    : provider_(provider), writer_(writer), route_options_(route_options) {}
 
 HttpResponse ApiHandler::handle(const HttpRequest& request) {
   try {
-    routing::Route route = routing::parse_route(request.target);
+    routing::Route route = routing::parse_route(request.target, route_options_);
     bool is_write = std::holds_alternative<routing::WriteObjectRoute>(route) ||
                     std::holds_alternative<routing::WriteExternalRoute>(route);
     if (is_write && writer_ == nullptr) {
@@ -111,6 +113,9 @@ HttpResponse ApiHandler::handle(const HttpRequest& request) {
     return status_response(e.code(), e.what());
   } catch (const MetricsError& e) {
     return status_response(code_for(e.kind()), e.what());
+  } catch (const std::exception& e) {
+    telemetry::log_error("request failed unexpectedly", {{"target", request.target}, {"error", e.what()}});
+    return status_response(500, std::string("internal error: ") + e.what());
   }
 }
 

@@ -4,6 +4,7 @@
 
 #include <atomic>
 
+#include "lib/routing/api_route.h"
 #include "lib/server/https_server.h"
 #include "providers/provider.h"
 
@@ -14,7 +15,8 @@ using server::HttpResponse;
 class ApiHandler {
  public:
   // writer may be null: then the write routes answer 404, as if they did not exist.
-  ApiHandler(providers::MetricsProvider& provider, providers::MetricsWriter* writer);
+  ApiHandler(providers::MetricsProvider& provider, providers::MetricsWriter* writer,
+             routing::RouteOptions route_options = {});
 
   HttpResponse handle(const HttpRequest& request);
 
@@ -24,6 +26,7 @@ class ApiHandler {
  private:
   providers::MetricsProvider& provider_;
   providers::MetricsWriter* writer_;
+  routing::RouteOptions route_options_;
   std::atomic<bool> ready_{false};
 };
 

@@ -66,6 +66,26 @@ api::LabelSelector selector_param(const std::map<std::string, std::string>& para
   }
 }
 
+// An object name, or with legacy names allowed, "type;name" as the old Sysdig adapter's HPAs wrote it.
+void check_object_name(const std::string& name, const RouteOptions& options) {
+  auto semicolon = name.find(';');
+  if (semicolon == std::string::npos) {
+    require_valid(api::check_object_name(name));
+    return;
+  }
+  if (!options.legacy_workload_names) {
+    bad_request("object name \"" + name +
+                "\" has the old adapter's \"type;name\" form; start the adapter with --legacy-workload-names to "
+                "accept it, or name the object itself");
+  }
+  std::string type = name.substr(0, semicolon);
+  if (!is_legacy_workload_type(type)) {
+    bad_request("workload type \"" + type +
+                "\" in \"" + name + "\" is not one of deployment, statefulset, daemonset, replicaset, job, cronjob");
+  }
+  require_valid(api::check_object_name(name.substr(semicolon + 1)));
+}
+
 // {resource}/{name}/{metric} below an optional namespace, for reads and writes alike.
 struct ObjectPath {
   std::string namespace_;
@@ -75,7 +95,8 @@ struct ObjectPath {
 };
 
 // Reads the segments after the group version (or after /write-metrics); nullopt if no shape fits.
-std::optional<ObjectPath> parse_object_path(const std::vector<std::string>& s, std::size_t i) {
+std::optional<ObjectPath> parse_object_path(const std::vector<std::string>& s, std::size_t i,
+                                            const RouteOptions& options) {
   std::size_t n = s.size() - i;
   if (n == 4 && s[i] == "namespaces" && s[i + 2] == "metrics") {
     // The namespace object itself: Kubernetes addresses it as the root-scoped object {ns}.
@@ -83,14 +104,17 @@ std::optional<ObjectPath> parse_object_path(const std::vector<std::string>& s, s
   }
   if (n == 5 && s[i] == "namespaces") {
     ObjectPath p{checked_namespace(s[i + 1]), checked_resource(s[i + 2]), s[i + 3], checked_metric(s[i + 4])};
-    if (p.name != "*") require_valid(api::check_object_name(p.name));
+    if (p.name != "*") check_object_name(p.name, options);
     return p;
   }
   if (n == 3) {
     ObjectPath p{"", checked_resource(s[i]), s[i + 1], checked_metric(s[i + 2])};
     if (p.name != "*") {
-      require_valid(p.resource == api::GroupResource{"namespaces", ""} ? api::check_namespace_name(p.name)
-                                                                        : api::check_object_name(p.name));
+      if (p.resource == api::GroupResource{"namespaces", ""}) {
+        require_valid(api::check_namespace_name(p.name));
+      } else {
+        check_object_name(p.name, options);
+      }
     }
     return p;
   }
@@ -103,12 +127,13 @@ api::CustomApiVersion custom_version(const std::string& v) {
   not_found();
 }
 
-Route custom_route(const std::vector<std::string>& s, const std::map<std::string, std::string>& params) {
+Route custom_route(const std::vector<std::string>& s, const std::map<std::string, std::string>& params,
+                   const RouteOptions& options) {
   // s = {"apis", "custom.metrics.k8s.io", ...}
   if (s.size() == 2) return GroupRoute{MetricsGroup::Custom};
   auto version = custom_version(s[2]);
   if (s.size() == 3) return ResourceListRoute{MetricsGroup::Custom, version};
-  auto path = parse_object_path(s, 3);
+  auto path = parse_object_path(s, 3, options);
   if (!path) not_found();
   auto metric_selector = selector_param(params, "metricLabelSelector");
   if (path->name == "*") {
@@ -128,7 +153,7 @@ Route external_route(const std::vector<std::string>& s, const std::map<std::stri
 }
 
 Route write_object_route(const std::vector<std::string>& s) {
-  auto path = parse_object_path(s, 1);
+  auto path = parse_object_path(s, 1, RouteOptions{});
   if (!path) not_found();
   if (path->name == "*") bad_request("a value is written for one named object, not for \"*\"");
   return WriteObjectRoute{{path->namespace_, path->resource, path->name, path->metric, {}}};
@@ -141,7 +166,14 @@ Route write_external_route(const std::vector<std::string>& s) {
 
 }  // namespace
 
-Route parse_route(std::string_view target) {
+bool is_legacy_workload_type(std::string_view type) {
+  for (auto known : {"deployment", "statefulset", "daemonset", "replicaset", "job", "cronjob"}) {
+    if (type == known) return true;
+  }
+  return false;
+}
+
+Route parse_route(std::string_view target, const RouteOptions& options) {
   auto question = target.find('?');
   std::string_view path = target.substr(0, question);
   std::string_view query = question == std::string_view::npos ? std::string_view{} : target.substr(question + 1);
@@ -157,7 +189,7 @@ Route parse_route(std::string_view target) {
 
   if (segments[0] == "apis") {
     if (segments.size() == 1) return GroupListRoute{};
-    if (segments[1] == api::kCustomMetricsGroup) return custom_route(segments, *params);
+    if (segments[1] == api::kCustomMetricsGroup) return custom_route(segments, *params, options);
     if (segments[1] == api::kExternalMetricsGroup) return external_route(segments, *params);
     not_found();
   }

@@ -55,8 +55,16 @@ class RouteError : public std::runtime_error {
   int code_;
 };
 
+struct RouteOptions {
+  // Accept the old adapter's object names "deployment;kuard" (workload type ; workload name).
+  bool legacy_workload_names = false;
+};
+
+// The workload types a legacy "type;name" object name may carry.
+bool is_legacy_workload_type(std::string_view type);
+
 // target is the raw request target: path plus optional query string, still percent-encoded.
-Route parse_route(std::string_view target);
+Route parse_route(std::string_view target, const RouteOptions& options = {});
 
 // The HTTP method a route accepts: "GET" for reads and health, "POST" for writes.
 std::string_view allowed_method(const Route& route);

@@ -25,12 +25,14 @@ class Response:
 class Adapter:
     """One daemon process. Use as a context manager; stop() sends SIGTERM and waits."""
 
-    def __init__(self, *args, anonymous=True, wait_ready=True):
+    def __init__(self, *args, anonymous=True, wait_ready=True, env=None):
         argv = [BINARY, "--secure-port", "0", "--bind-address", "127.0.0.1"]
         if anonymous:
             argv.append("--insecure-allow-anonymous")
         argv.extend(args)
-        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        environment = {k: v for k, v in os.environ.items() if k not in ("SDC_ENDPOINT", "SDC_TOKEN", "CLUSTER_NAME")}
+        environment.update(env or {})
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment)
         self.log_lines = []
         self._lines = queue.Queue()
         threading.Thread(target=self._drain, daemon=True).start()
@@ -112,7 +114,9 @@ class Adapter:
         self.stop()
 
 
-def run_binary(*args, timeout=10):
-    """Runs the binary to completion (flag errors, --help); returns (code, stdout, stderr)."""
-    p = subprocess.run([BINARY, *args], capture_output=True, text=True, timeout=timeout)
+def run_binary(*args, timeout=30, env=None):
+    """Runs the binary to completion (flag errors, --help, explain); returns (code, stdout, stderr)."""
+    environment = {k: v for k, v in os.environ.items() if k not in ("SDC_ENDPOINT", "SDC_TOKEN", "CLUSTER_NAME")}
+    environment.update(env or {})
+    p = subprocess.run([BINARY, *args], capture_output=True, text=True, timeout=timeout, env=environment)
     return p.returncode, p.stdout, p.stderr

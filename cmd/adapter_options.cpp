@@ -1,0 +1,72 @@
+#include "cmd/adapter_options.h"
+
+#include <cstdlib>
+
+namespace sma::cmd {
+namespace {
+
+std::string environment(const char* name) {
+  const char* value = std::getenv(name);
+  return value == nullptr ? std::string{} : std::string(value);
+}
+
+}  // namespace
+
+void register_flags(FlagSet& flags, AdapterOptions& o) {
+  flags.add_port("secure-port", &o.secure_port, "HTTPS port the metrics APIs are served on (0 picks a free port)");
+  flags.add_string("bind-address", &o.bind_address, "address to listen on for the secure port");
+  flags.add_string("tls-cert-file", &o.tls_cert_file,
+                   "PEM serving certificate (with intermediates); a self-signed pair is generated when not given");
+  flags.add_string("tls-private-key-file", &o.tls_private_key_file, "PEM private key matching --tls-cert-file");
+  flags.add_bool("insecure-allow-anonymous", &o.insecure_allow_anonymous,
+                 "serve requests without authentication (development and tests only)");
+  flags.add_string("log-level", &o.log_level, "debug, info, warning or error");
+
+  flags.add_string("backend", &o.backend,
+                   "default metrics backend: sysdig, prometheus or push (default sysdig when a Sysdig token is "
+                   "configured, else push)");
+  flags.add_string("config", &o.config_file, "YAML rules file (see docs/configuration.md)");
+  flags.add_string("sysdig-endpoint", &o.sysdig_endpoint,
+                   "Sysdig Monitor base URL, e.g. https://app.sysdigcloud.com (env SDC_ENDPOINT)");
+  flags.add_string("sysdig-token-file", &o.sysdig_token_file,
+                   "file holding the Sysdig Monitor API token, re-read when it changes (env SDC_TOKEN holds the "
+                   "token itself)");
+  flags.add_string("sysdig-api", &o.sysdig_api, "promql, or data for on-prem installs without the PromQL API");
+  flags.add_string("sysdig-ca-file", &o.sysdig_ca_file, "PEM CA bundle for an on-prem Sysdig certificate");
+  flags.add_string("cluster-name", &o.cluster_name, "cluster every query is scoped to (env CLUSTER_NAME)");
+  flags.add_string("prometheus-url", &o.prometheus_url, "base URL of a Prometheus server for the prometheus backend");
+  flags.add_string("prometheus-token-file", &o.prometheus_token_file, "bearer token file for --prometheus-url");
+  flags.add_duration("query-offset", &o.query_offset,
+                     "how far in the past Sysdig queries are evaluated, to cover ingestion delay");
+  flags.add_duration("backend-timeout", &o.backend_timeout, "deadline of one backend call");
+  flags.add_duration("discovery-interval", &o.discovery_interval, "how often metric names are refreshed for discovery");
+  flags.add_duration("push-ttl", &o.push_ttl, "how long a pushed value is served (0 keeps values forever)");
+  flags.add_bool("legacy-workload-names", &o.legacy_workload_names,
+                 "accept the old adapter's object names \"deployment;kuard\" (workload type;name)");
+  flags.add_string("kubeconfig", &o.kubeconfig,
+                   "kubeconfig for the Kubernetes API when not running in a cluster (pods/* label selectors)");
+  flags.add_bool("version", &o.version, "print the version and exit");
+}
+
+void apply_environment(const FlagSet& flags, AdapterOptions& o) {
+  if (!flags.was_set("sysdig-endpoint")) o.sysdig_endpoint = environment("SDC_ENDPOINT");
+  if (!flags.was_set("cluster-name")) o.cluster_name = environment("CLUSTER_NAME");
+  if (o.sysdig_token_file.empty()) o.sysdig_token = environment("SDC_TOKEN");
+  if (o.backend.empty()) {
+    bool has_token = !o.sysdig_token.empty() || !o.sysdig_token_file.empty();
+    o.backend = has_token ? "sysdig" : "push";
+  }
+}
+
+std::string backend_problem(const AdapterOptions& o) {
+  if (o.backend != "sysdig" && o.backend != "prometheus" && o.backend != "push") {
+    return "unknown --backend \"" + o.backend + "\" (available: sysdig, prometheus, push)";
+  }
+  if (o.sysdig_api != "promql" && o.sysdig_api != "data") {
+    return "unknown --sysdig-api \"" + o.sysdig_api + "\" (available: promql, data)";
+  }
+  if (o.backend == "prometheus" && o.prometheus_url.empty()) return "--backend prometheus needs --prometheus-url";
+  return {};
+}
+
+}  // namespace sma::cmd

@@ -1,0 +1,55 @@
+// Everything the daemon (and its explain/query sub-commands) is configured with: flags, with the
+// environment variables operators of the old Sysdig adapter already set (SDC_ENDPOINT, SDC_TOKEN,
+// CLUSTER_NAME) as fallbacks. A flag wins over the environment.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "cmd/flag_set.h"
+
+namespace sma::cmd {
+
+struct AdapterOptions {
+  // Serving
+  std::uint16_t secure_port = 6443;
+  std::string bind_address = "0.0.0.0";
+  std::string tls_cert_file;
+  std::string tls_private_key_file;
+  bool insecure_allow_anonymous = false;
+  std::string log_level = "info";
+
+  // Backends
+  std::string backend;  // sysdig | prometheus | push; empty: sysdig with a token, else push
+  std::string config_file;
+  std::string sysdig_endpoint;
+  std::string sysdig_token;  // SDC_TOKEN (environment only: a flag would show in `ps`)
+  std::string sysdig_token_file;
+  std::string sysdig_api = "promql";
+  std::string sysdig_ca_file;
+  std::string cluster_name;
+  std::string prometheus_url;
+  std::string prometheus_token_file;
+  std::chrono::milliseconds query_offset{std::chrono::seconds(20)};
+  std::chrono::milliseconds backend_timeout{std::chrono::seconds(5)};
+  std::chrono::milliseconds discovery_interval{std::chrono::minutes(5)};
+  std::chrono::milliseconds push_ttl{std::chrono::minutes(10)};
+  bool legacy_workload_names = false;
+
+  // Kubernetes API
+  std::string kubeconfig;
+
+  bool version = false;
+};
+
+void register_flags(FlagSet& flags, AdapterOptions& options);
+
+// Fills what the flags left unset from SDC_ENDPOINT, SDC_TOKEN, CLUSTER_NAME, and picks the default
+// backend.
+void apply_environment(const FlagSet& flags, AdapterOptions& options);
+
+// The one-line reason these options cannot run the daemon, or empty.
+std::string backend_problem(const AdapterOptions& options);
+
+}  // namespace sma::cmd

@@ -1,0 +1,165 @@
+#include "cmd/backend_set.h"
+
+#include <set>
+#include <stdexcept>
+
+namespace sma::cmd {
+namespace {
+
+constexpr const char* kDefaultSysdigEndpoint = "https://app.sysdigcloud.com";
+
+// The backends the default and the rules name: only those are built (and checked).
+std::set<std::string> used_backends(const config::AdapterConfig& config) {
+  std::set<std::string> used{config.default_backend};
+  for (const auto& rule : config.rules) {
+    if (!rule.backend.empty()) used.insert(rule.backend);
+  }
+  return used;
+}
+
+providers::MetricsError from_kube_error(const kube::KubeError& e) {
+  auto kind = e.kind() == kube::KubeError::Kind::Invalid ? providers::MetricsError::Kind::Internal
+                                                          : providers::MetricsError::Kind::Unavailable;
+  return providers::MetricsError(kind, std::string("listing pods from the Kubernetes API failed: ") + e.what());
+}
+
+}  // namespace
+
+BackendSet::BackendSet(const AdapterOptions& options, std::optional<providers::Transport> transport)
+    : transport_override_(std::move(transport)) {
+  config_ = std::make_shared<config::AdapterConfig>(options.config_file.empty()
+                                                         ? config::AdapterConfig{}
+                                                         : config::load_config_file(options.config_file));
+  if (config_->default_backend.empty()) config_->default_backend = options.backend;
+
+  std::optional<kube::KubeConnection> connection;
+  if (!options.kubeconfig.empty()) {
+    connection = kube::load_kubeconfig(options.kubeconfig);
+  } else {
+    connection = kube::in_cluster_connection();
+  }
+  if (connection) {
+    kube::KubeClientOptions kube_options;
+    kube_options.timeout = options.backend_timeout;
+    descriptions_["kubernetes"] = connection->source;
+    kube_ = std::make_unique<kube::KubeClient>(*connection, kube_options);
+  }
+
+  auto used = used_backends(*config_);
+  std::map<std::string, providers::MetricsProvider*> backends;
+  if (used.count("push")) {
+    push_ = std::make_unique<providers::push::PushProvider>(options.push_ttl);
+    backends["push"] = push_.get();
+    descriptions_["push"] = "in-process values";
+  }
+  if (used.count("sysdig")) {
+    build_sysdig(options);
+    backends["sysdig"] = sysdig_promql_ ? static_cast<providers::MetricsProvider*>(sysdig_promql_.get())
+                                        : static_cast<providers::MetricsProvider*>(sysdig_data_.get());
+  }
+  if (used.count("prometheus")) {
+    build_prometheus(options);
+    backends["prometheus"] = prometheus_.get();
+  }
+  dispatcher_ = std::make_unique<providers::RuleDispatcher>(config_, std::move(backends));
+}
+
+BackendSet::~BackendSet() = default;
+
+providers::Transport BackendSet::transport_for(std::unique_ptr<http::HttpFetcher>& fetcher,
+                                               http::FetcherOptions options) {
+  if (transport_override_) return *transport_override_;
+  fetcher = std::make_unique<http::HttpFetcher>(std::move(options));
+  http::HttpFetcher* raw = fetcher.get();
+  return [raw](const http::OutgoingRequest& request) { return raw->fetch(request); };
+}
+
+providers::PodLister BackendSet::pod_lister() {
+  if (!kube_) return {};
+  kube::KubeClient* kube = kube_.get();
+  return [kube](const std::string& ns, const api::LabelSelector& selector) {
+    std::vector<providers::PodRef> pods;
+    try {
+      for (auto& pod : kube->list_pods(ns, selector)) pods.push_back({std::move(pod.name), std::move(pod.labels)});
+    } catch (const kube::KubeError& e) {
+      throw from_kube_error(e);
+    }
+    return pods;
+  };
+}
+
+void BackendSet::build_sysdig(const AdapterOptions& options) {
+  if (options.sysdig_token.empty() && options.sysdig_token_file.empty()) {
+    throw std::runtime_error("the sysdig backend needs an API token: set SDC_TOKEN or --sysdig-token-file");
+  }
+  if (options.cluster_name.empty()) {
+    throw std::runtime_error("the sysdig backend needs the cluster name every query is scoped to: set CLUSTER_NAME "
+                             "or --cluster-name");
+  }
+  http::FetcherOptions fetch;
+  fetch.timeout = options.backend_timeout;
+  fetch.ca_file = options.sysdig_ca_file;
+  std::string endpoint =
+      providers::normalize_sysdig_endpoint(options.sysdig_endpoint.empty() ? kDefaultSysdigEndpoint : options.sysdig_endpoint);
+  providers::BackendEndpoint backend{"Sysdig", endpoint,
+                                     options.sysdig_token_file.empty()
+                                         ? config::SecretToken::literal(options.sysdig_token)
+                                         : config::SecretToken::from_file(options.sysdig_token_file),
+                                     transport_for(sysdig_fetcher_, fetch)};
+  descriptions_["sysdig"] = endpoint + " (" + options.sysdig_api + " API, cluster " + options.cluster_name + ")";
+  if (options.sysdig_api == "data") {
+    providers::sysdig_data::DataApiProviderOptions data;
+    data.cluster_name = options.cluster_name;
+    data.discovery_interval = options.discovery_interval;
+    sysdig_data_ = std::make_unique<providers::sysdig_data::DataApiProvider>(
+        data, config_, providers::sysdig_data::DataApiClient(std::move(backend)), pod_lister());
+    return;
+  }
+  backend.base_url += "/prometheus";
+  providers::promql::PromqlProviderOptions promql;
+  promql.backend = "sysdig";
+  promql.cluster_name = options.cluster_name;
+  promql.sysdig_metric_names = true;
+  promql.default_query_offset = std::chrono::duration_cast<std::chrono::seconds>(options.query_offset);
+  promql.discovery_interval = options.discovery_interval;
+  sysdig_promql_ = std::make_unique<providers::promql::PromqlProvider>(
+      promql, config_, providers::promql::PromqlClient(std::move(backend)), pod_lister());
+}
+
+void BackendSet::build_prometheus(const AdapterOptions& options) {
+  if (options.prometheus_url.empty()) {
+    throw std::runtime_error("a rule or --backend uses the prometheus backend: set --prometheus-url");
+  }
+  http::FetcherOptions fetch;
+  fetch.timeout = options.backend_timeout;
+  std::string url = options.prometheus_url;
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  providers::BackendEndpoint backend{"Prometheus", url,
+                                     options.prometheus_token_file.empty()
+                                         ? config::SecretToken{}
+                                         : config::SecretToken::from_file(options.prometheus_token_file),
+                                     transport_for(prometheus_fetcher_, fetch)};
+  descriptions_["prometheus"] = url + (options.cluster_name.empty() ? "" : " (cluster " + options.cluster_name + ")");
+  providers::promql::PromqlProviderOptions promql;
+  promql.backend = "prometheus";
+  promql.cluster_name = options.cluster_name;  // empty: no cluster matcher
+  promql.sysdig_metric_names = false;
+  promql.default_query_offset = std::chrono::seconds(0);  // Prometheus has no ingestion delay to cover
+  promql.discovery_interval = options.discovery_interval;
+  prometheus_ = std::make_unique<providers::promql::PromqlProvider>(
+      promql, config_, providers::promql::PromqlClient(std::move(backend)), pod_lister());
+}
+
+void BackendSet::start_discovery() {
+  if (sysdig_promql_) sysdig_promql_->start_discovery();
+  if (sysdig_data_) sysdig_data_->start_discovery();
+  if (prometheus_) prometheus_->start_discovery();
+}
+
+std::string BackendSet::describe() const {
+  std::string out;
+  for (const auto& [name, text] : descriptions_) out += (out.empty() ? "" : "; ") + name + ": " + text;
+  return out;
+}
+
+}  // namespace sma::cmd

@@ -1,0 +1,56 @@
+// Builds the backends the options and rules ask for, and the dispatcher in front of them. Owns
+// everything it builds; the serving code only sees a MetricsProvider (and the push writer).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "cmd/adapter_options.h"
+#include "lib/config/adapter_config.h"
+#include "lib/http/http_fetcher.h"
+#include "lib/kube/kube_client.h"
+#include "providers/backend_call.h"
+#include "providers/promql/promql_provider.h"
+#include "providers/push/push_provider.h"
+#include "providers/rule_dispatcher.h"
+#include "providers/sysdig_data/data_api_provider.h"
+
+namespace sma::cmd {
+
+class BackendSet {
+ public:
+  // Throws std::runtime_error (or config::ConfigError) with a one-line reason. A transport, when
+  // given, replaces the network for every backend: `explain` records requests instead of sending.
+  BackendSet(const AdapterOptions& options, std::optional<providers::Transport> transport = std::nullopt);
+  ~BackendSet();
+
+  providers::MetricsProvider& provider() { return *dispatcher_; }
+  providers::MetricsWriter* writer() { return push_.get(); }
+  const config::AdapterConfig& config() const { return *config_; }
+  // Starts the background refresh of metric names for discovery.
+  void start_discovery();
+  // Where each configured backend points, for the start-up log (never a token).
+  std::string describe() const;
+
+ private:
+  providers::Transport transport_for(std::unique_ptr<http::HttpFetcher>& fetcher, http::FetcherOptions options);
+  providers::PodLister pod_lister();
+  void build_sysdig(const AdapterOptions& options);
+  void build_prometheus(const AdapterOptions& options);
+
+  std::optional<providers::Transport> transport_override_;
+  std::shared_ptr<config::AdapterConfig> config_;
+  std::unique_ptr<http::HttpFetcher> sysdig_fetcher_;
+  std::unique_ptr<http::HttpFetcher> prometheus_fetcher_;
+  std::unique_ptr<kube::KubeClient> kube_;
+  std::unique_ptr<providers::push::PushProvider> push_;
+  std::unique_ptr<providers::promql::PromqlProvider> sysdig_promql_;
+  std::unique_ptr<providers::sysdig_data::DataApiProvider> sysdig_data_;
+  std::unique_ptr<providers::promql::PromqlProvider> prometheus_;
+  std::unique_ptr<providers::RuleDispatcher> dispatcher_;
+  std::map<std::string, std::string> descriptions_;
+};
+
+}  // namespace sma::cmd

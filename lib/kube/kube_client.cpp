@@ -1,0 +1,190 @@
+#include "lib/kube/kube_client.h"
+
+#include <random>
+#include <set>
+#include <thread>
+
+#include "lib/api/names.h"
+#include "lib/kube/api_status.h"
+#include "lib/kube/bearer_token.h"
+#include "lib/kube/pod_list.h"
+#include "lib/kube/private_pem_file.h"
+#include "lib/kube/retry_policy.h"
+
+namespace sma::kube {
+namespace {
+
+// Pods per page: large enough that most lists take one call, small enough to keep each answer
+// (and the API server's work per call) bounded.
+constexpr int kPodsPerPage = 500;
+// 500 pods with managedFields can approach 10 MiB; allow headroom over the fetcher's default.
+constexpr std::size_t kMaxAnswerBytes = 64 * 1024 * 1024;
+constexpr const char* kUserAgent = "sysdig-metrics-adapter";
+
+double random_jitter() {
+  thread_local std::mt19937 generator{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0.0, 1.0)(generator);
+}
+
+std::string without_query(const std::string& path_and_query) {
+  return path_and_query.substr(0, path_and_query.find('?'));
+}
+
+std::string attempts_note(int attempts) {
+  return attempts == 1 ? std::string(" (1 attempt)") : " (after " + std::to_string(attempts) + " attempts)";
+}
+
+}  // namespace
+
+struct KubeClient::Impl {
+  KubeConnection connection;
+  KubeClientOptions options;
+  std::vector<PrivatePemFile> inline_pems;  // kept for as long as the fetcher may load them
+  std::unique_ptr<http::HttpFetcher> fetcher;
+  BearerToken token;
+
+  Impl(KubeConnection connection_in, KubeClientOptions options_in)
+      : connection(std::move(connection_in)), options(options_in), token(make_token(connection)) {
+    if (connection.server.empty()) {
+      throw std::runtime_error("Kubernetes API connection (" + connection.source + ") has no server URL");
+    }
+    while (connection.server.size() > 1 && connection.server.back() == '/') connection.server.pop_back();
+    if (options.max_attempts < 1) options.max_attempts = 1;
+
+    http::FetcherOptions fetch;
+    fetch.timeout = options.timeout;
+    fetch.insecure_skip_verify = connection.insecure_skip_verify;
+    fetch.max_body_bytes = kMaxAnswerBytes;
+    fetch.ca_file = pem_path(connection.ca_data_pem, "ca", connection.ca_file);
+    fetch.client_cert_file = pem_path(connection.client_cert_data_pem, "client-cert", connection.client_cert_file);
+    fetch.client_key_file = pem_path(connection.client_key_data_pem, "client-key", connection.client_key_file);
+    fetcher = std::make_unique<http::HttpFetcher>(std::move(fetch));
+  }
+
+  static BearerToken make_token(const KubeConnection& connection) {
+    // A token file wins over a fixed token, as in client-go: the file is the one kept fresh.
+    if (!connection.token_file.empty()) return BearerToken::from_file(connection.token_file);
+    if (!connection.token.empty()) return BearerToken::fixed(connection.token);
+    return BearerToken();
+  }
+
+  // Inline PEM data goes to a private file; otherwise the configured file is used as it is.
+  std::string pem_path(const std::string& pem, const char* what, const std::string& file) {
+    if (pem.empty()) return file;
+    inline_pems.emplace_back(pem, what);
+    return inline_pems.back().path();
+  }
+
+  std::string describe(const std::string& method, const std::string& path_and_query) const {
+    return method + " " + connection.server + without_query(path_and_query);
+  }
+
+  http::OutgoingRequest build_request(const std::string& method, const std::string& path_and_query,
+                                      const std::string& body) {
+    http::OutgoingRequest request;
+    request.method = method;
+    request.url = connection.server + path_and_query;
+    request.headers = {{"Accept", "application/json"}, {"User-Agent", kUserAgent}};
+    if (const std::string bearer = token.current(); !bearer.empty()) {
+      request.headers.emplace_back("Authorization", "Bearer " + bearer);
+    }
+    if (method == "POST") {
+      request.headers.emplace_back("Content-Type", "application/json");
+      request.body = body;
+    }
+    return request;
+  }
+
+  struct Answer {
+    http::FetchResult result;
+    int attempts = 0;
+  };
+
+  // Sends the request, repeating it as retry_policy allows, and returns the final answer, whatever
+  // its status. Throws KubeError when no answer arrived: Unavailable after transport failures,
+  // Invalid for an answer over the size limit.
+  Answer send(const std::string& method, const std::string& path_and_query, const std::string& body) {
+    const CallKind kind = method == "GET" ? CallKind::Read : CallKind::Write;
+    for (int attempt = 1;; ++attempt) {
+      const bool last_attempt = attempt >= options.max_attempts;
+      std::chrono::milliseconds wait = backoff_delay(attempt, options.initial_backoff, random_jitter());
+      try {
+        http::FetchResult result = fetcher->fetch(build_request(method, path_and_query, body));
+        if (last_attempt || !worth_retrying_status(result.status, kind)) return {std::move(result), attempt};
+        if (result.status == 429) wait = retry_after_delay(result.retry_after).value_or(wait);
+      } catch (const http::FetchError& error) {
+        if (error.kind() == http::FetchError::Kind::BodyTooLarge) {
+          throw KubeError(KubeError::Kind::Invalid, error.what());
+        }
+        if (last_attempt || !worth_retrying_failure(error.kind(), kind)) {
+          throw KubeError(KubeError::Kind::Unavailable,
+                          std::string("cannot reach the Kubernetes API: ") + error.what() + attempts_note(attempt));
+        }
+      }
+      std::this_thread::sleep_for(wait);
+    }
+  }
+
+  // The body of a 2xx answer; any other status becomes its KubeError.
+  std::string body_of_success(const std::string& method, const std::string& path_and_query, Answer answer) const {
+    const int status = answer.result.status;
+    if (status >= 200 && status < 300) return std::move(answer.result.body);
+    throw error_for_status(status, answer.result.body, describe(method, path_and_query), attempts_note(answer.attempts));
+  }
+
+  std::string call(const std::string& method, const std::string& path_and_query, const std::string& body) {
+    if (path_and_query.empty() || path_and_query.front() != '/') {
+      throw KubeError(KubeError::Kind::Invalid, "API path \"" + path_and_query + "\" does not start with '/'");
+    }
+    return body_of_success(method, path_and_query, send(method, path_and_query, body));
+  }
+};
+
+KubeClient::KubeClient(KubeConnection connection, KubeClientOptions options)
+    : impl_(std::make_unique<Impl>(std::move(connection), options)) {}
+
+KubeClient::~KubeClient() = default;
+
+const KubeConnection& KubeClient::connection() const { return impl_->connection; }
+
+std::string KubeClient::get_json(const std::string& path) { return impl_->call("GET", path, ""); }
+
+std::string KubeClient::post_json(const std::string& path, const std::string& body) {
+  return impl_->call("POST", path, body);
+}
+
+std::vector<PodInfo> KubeClient::list_pods(const std::string& namespace_, const api::LabelSelector& selector) {
+  if (!namespace_.empty()) {
+    if (auto problem = api::check_namespace_name(namespace_)) throw KubeError(KubeError::Kind::Invalid, *problem);
+  }
+  const std::string path = namespace_.empty() ? "/api/v1/pods" : "/api/v1/namespaces/" + namespace_ + "/pods";
+  std::string query = "?limit=" + std::to_string(kPodsPerPage);
+  if (!selector.empty()) query += "&labelSelector=" + http::form_encode(selector.to_string());
+
+  std::vector<PodInfo> pods;
+  std::set<std::string> seen_tokens;  // a server handing out the same token again would loop forever
+  std::string continue_token;
+  bool restarted = false;
+  while (true) {
+    const std::string page_path =
+        path + (continue_token.empty() ? query : query + "&continue=" + http::form_encode(continue_token));
+    Impl::Answer answer = impl_->send("GET", page_path, "");
+    // 410 Gone: the continue token outlived the API server's history. Start over, once.
+    if (answer.result.status == 410 && !continue_token.empty() && !restarted) {
+      restarted = true;
+      pods.clear();
+      seen_tokens.clear();
+      continue_token.clear();
+      continue;
+    }
+    PodListPage page = parse_pod_list(impl_->body_of_success("GET", page_path, std::move(answer)));
+    pods.insert(pods.end(), std::make_move_iterator(page.pods.begin()), std::make_move_iterator(page.pods.end()));
+    if (page.continue_token.empty()) return pods;
+    if (!seen_tokens.insert(page.continue_token).second) {
+      throw KubeError(KubeError::Kind::Invalid, "the API server repeated a continue token while listing " + path);
+    }
+    continue_token = std::move(page.continue_token);
+  }
+}
+
+}  // namespace sma::kube

@@ -1,0 +1,56 @@
+#include "providers/metric_catalog.h"
+
+#include <algorithm>
+
+#include "lib/telemetry/log.h"
+
+namespace sma::providers {
+
+MetricCatalog::MetricCatalog(std::string backend_name, Fetch fetch, std::chrono::milliseconds interval)
+    : backend_name_(std::move(backend_name)), fetch_(std::move(fetch)), interval_(interval) {}
+
+MetricCatalog::~MetricCatalog() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void MetricCatalog::start() { thread_ = std::thread([this] { run(); }); }
+
+bool MetricCatalog::refresh() {
+  std::vector<std::string> fresh;
+  try {
+    fresh = fetch_();
+  } catch (const std::exception& e) {
+    telemetry::log_warning("metric discovery refresh failed; keeping the last list",
+                           {{"backend", backend_name_}, {"error", e.what()}});
+    return false;
+  }
+  std::sort(fresh.begin(), fresh.end());
+  fresh.erase(std::unique(fresh.begin(), fresh.end()), fresh.end());
+  std::string count = std::to_string(fresh.size());
+  {
+    std::lock_guard lock(mutex_);
+    names_ = std::move(fresh);
+  }
+  telemetry::log_debug("metric discovery refreshed", {{"backend", backend_name_}, {"metrics", count}});
+  return true;
+}
+
+std::vector<std::string> MetricCatalog::names() const {
+  std::lock_guard lock(mutex_);
+  return names_;
+}
+
+void MetricCatalog::run() {
+  while (true) {
+    refresh();
+    std::unique_lock lock(mutex_);
+    if (wake_.wait_for(lock, interval_, [this] { return stopping_; })) return;
+  }
+}
+
+}  // namespace sma::providers

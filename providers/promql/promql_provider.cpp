@@ -1,0 +1,158 @@
+#include "providers/promql/promql_provider.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+#include <stdexcept>
+
+#include "lib/api/builtin_resources.h"
+#include "providers/backend_rules.h"
+#include "providers/promql/promql_query_text.h"
+#include "providers/promql/sysdig_metric_names.h"
+
+namespace sma::providers::promql {
+namespace {
+
+api::Clock::time_point to_time_point(double unix_seconds) {
+  return api::Clock::time_point(std::chrono::duration_cast<api::Clock::duration>(std::chrono::duration<double>(unix_seconds)));
+}
+
+// NaN and infinities are never served: such a sample counts as no value.
+std::optional<api::Quantity> sample_value(const PromqlSample& sample) { return api::Quantity::parse(sample.value); }
+
+}  // namespace
+
+PromqlProvider::PromqlProvider(PromqlProviderOptions options, std::shared_ptr<const config::AdapterConfig> config,
+                               PromqlClient client, PodLister pods, std::function<api::Clock::time_point()> now)
+    : options_(std::move(options)),
+      config_(std::move(config)),
+      client_(std::move(client)),
+      pods_(std::move(pods)),
+      now_(std::move(now)),
+      catalog_(client_.endpoint().name, [this] { return client_.metric_names(); }, options_.discovery_interval) {}
+
+void PromqlProvider::start_discovery() { catalog_.start(); }
+
+std::string PromqlProvider::series_name(const config::ResolvedRule& rule, const std::string& metric) const {
+  if (!rule.series.empty()) return rule.series;
+  return options_.sysdig_metric_names ? sysdig_promql_name(metric) : metric;
+}
+
+std::string PromqlProvider::build_query(const config::ResolvedRule& rule, const std::string& series,
+                                        const QueryScope& scope, const api::LabelSelector& series_selector) const {
+  try {
+    auto all = scope_matchers(scope);
+    auto extra = matchers_from_selector(series_selector);
+    all.insert(all.end(), extra.begin(), extra.end());
+    return query_text(rule, series, all, scope.group_label);
+  } catch (const std::invalid_argument& e) {
+    throw MetricsError(MetricsError::Kind::BadRequest, e.what());
+  }
+}
+
+const config::LabelMapping& PromqlProvider::labels() const {
+  return options_.backend == "prometheus" ? config_->prometheus_labels : config_->promql_labels;
+}
+
+api::Clock::time_point PromqlProvider::evaluation_time(const config::ResolvedRule& rule) const {
+  return now_() - rule.query_offset.value_or(options_.default_query_offset);
+}
+
+std::vector<PromqlSample> PromqlProvider::run(const config::ResolvedRule& rule, const std::string& query) const {
+  return client_.instant_query(query, evaluation_time(rule));
+}
+
+api::MetricValue PromqlProvider::get_metric_by_name(const ObjectQuery& q) {
+  auto rule = custom_rule_or_not_found(*config_, q.metric, q.resource);
+  reject_scope_labels(*config_, q.metric_selector, "metricLabelSelector");
+  auto scope = object_scope(labels(), options_.cluster_name, q);
+  std::string series = series_name(rule, q.metric);
+  auto samples = run(rule, build_query(rule, series, scope, q.metric_selector));
+
+  std::vector<std::pair<api::Quantity, api::Clock::time_point>> values;
+  for (const auto& s : samples) {
+    if (auto v = sample_value(s)) values.emplace_back(*v, to_time_point(s.timestamp));
+  }
+  if (values.size() > 1) {
+    throw MetricsError(MetricsError::Kind::Internal,
+                       "the query for " + q.metric + " returned " + std::to_string(values.size()) +
+                           " series for one object; the " + rule.origin + " must aggregate to one value");
+  }
+  std::int64_t window = rule.window.count();
+  if (values.empty()) {
+    if (rule.absent_as) {
+      return {api::described_object(q.resource, q.namespace_, q.name), q.metric, evaluation_time(rule), window,
+              *rule.absent_as};
+    }
+    throw MetricsError(MetricsError::Kind::NotFound,
+                       "the server could not find the metric " + q.metric + " for " + q.resource.to_string() + " " +
+                           q.name + ": " + client_.endpoint().name + " has no " +
+                           (samples.empty() ? "series " + series + " for it" : "finite value for it"));
+  }
+  return {api::described_object(q.resource, q.namespace_, q.name), q.metric, values.front().second, window,
+          values.front().first};
+}
+
+std::vector<api::MetricValue> PromqlProvider::get_metric_by_selector(const SelectorQuery& q) {
+  auto rule = custom_rule_or_not_found(*config_, q.metric, q.resource);
+  reject_scope_labels(*config_, q.metric_selector, "metricLabelSelector");
+
+  auto selection = select_objects(labels(), options_.cluster_name, q, pods_);
+  if (selection.nothing_selected) return {};
+  const auto& scope = selection.scope;
+  const auto& wanted = selection.wanted;
+
+  std::string series = series_name(rule, q.metric);
+  auto samples = run(rule, build_query(rule, series, scope, q.metric_selector));
+  std::int64_t window = rule.window.count();
+  std::map<std::string, api::MetricValue> by_name;  // sorted answers, one per object
+  for (const auto& s : samples) {
+    auto it = s.labels.find(scope.group_label);
+    if (it == s.labels.end() || (!wanted.empty() && !wanted.count(it->second))) continue;
+    auto value = sample_value(s);
+    if (!value) continue;
+    by_name[it->second] = {api::described_object(q.resource, q.namespace_, it->second), q.metric,
+                           to_time_point(s.timestamp), window, *value};
+  }
+  if (rule.absent_as) {
+    for (const auto& name : wanted) {
+      if (!by_name.count(name)) {
+        by_name[name] = {api::described_object(q.resource, q.namespace_, name), q.metric, evaluation_time(rule), window,
+                         *rule.absent_as};
+      }
+    }
+  }
+  std::vector<api::MetricValue> items;
+  for (auto& [name, value] : by_name) items.push_back(std::move(value));
+  return items;
+}
+
+std::vector<api::ExternalMetricValue> PromqlProvider::get_external_metric(const ExternalQuery& q) {
+  auto rule = external_rule_or_not_found(*config_, q.metric);
+  reject_scope_labels(*config_, q.metric_selector, "labelSelector");
+  auto scope = external_scope(labels(), options_.cluster_name, rule.namespaced ? q.namespace_ : "");
+  std::string series = series_name(rule, q.metric);
+  auto samples = run(rule, build_query(rule, series, scope, q.metric_selector));
+  std::int64_t window = rule.window.count();
+  std::vector<api::ExternalMetricValue> items;
+  for (const auto& s : samples) {
+    auto value = sample_value(s);
+    if (!value) continue;
+    api::Labels labels = s.labels;
+    labels.erase("__name__");
+    items.push_back({q.metric, std::move(labels), to_time_point(s.timestamp), window, *value});
+  }
+  if (items.empty() && rule.absent_as) items.push_back({q.metric, {}, evaluation_time(rule), window, *rule.absent_as});
+  return items;
+}
+
+std::vector<api::CustomMetricInfo> PromqlProvider::list_custom_metrics() {
+  return custom_metric_infos(*config_, labels(), options_.backend, catalog_.names());
+}
+
+std::vector<api::ExternalMetricInfo> PromqlProvider::list_external_metrics() {
+  return external_metric_infos(*config_, options_.backend, catalog_.names());
+}
+
+}  // namespace sma::providers::promql

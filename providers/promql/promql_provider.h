@@ -1,0 +1,61 @@
+// Serves metrics from a PromQL backend: Sysdig's Prometheus-compatible API, or a plain Prometheus.
+// Each API request becomes exactly one instant query, scoped by cluster, namespace and object;
+// pods/* lists the selected pods first and sends one query grouped by pod.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "lib/config/adapter_config.h"
+#include "providers/metric_catalog.h"
+#include "providers/pod_lister.h"
+#include "providers/promql/promql_client.h"
+#include "providers/provider.h"
+#include "providers/query_scope.h"
+
+namespace sma::providers::promql {
+
+struct PromqlProviderOptions {
+  std::string backend = "sysdig";   // the rules' backend name this provider serves; "prometheus"
+                                    // uses the config's Prometheus label names
+  std::string cluster_name;         // empty: no cluster matcher (single-cluster Prometheus)
+  bool sysdig_metric_names = true;  // map dotted legacy ids to Sysdig's PromQL names
+  std::chrono::seconds default_query_offset{0};
+  std::chrono::milliseconds discovery_interval{std::chrono::minutes(5)};
+};
+
+class PromqlProvider final : public MetricsProvider {
+ public:
+  PromqlProvider(PromqlProviderOptions options, std::shared_ptr<const config::AdapterConfig> config,
+                 PromqlClient client, PodLister pods,
+                 std::function<api::Clock::time_point()> now = api::Clock::now);
+
+  // Starts refreshing the metric names for discovery in the background.
+  void start_discovery();
+
+  std::vector<api::CustomMetricInfo> list_custom_metrics() override;
+  std::vector<api::ExternalMetricInfo> list_external_metrics() override;
+  api::MetricValue get_metric_by_name(const ObjectQuery& query) override;
+  std::vector<api::MetricValue> get_metric_by_selector(const SelectorQuery& query) override;
+  std::vector<api::ExternalMetricValue> get_external_metric(const ExternalQuery& query) override;
+
+ private:
+  std::string series_name(const config::ResolvedRule& rule, const std::string& metric) const;
+  // The query text; a name or selector PromQL cannot express is a BadRequest.
+  std::string build_query(const config::ResolvedRule& rule, const std::string& series, const QueryScope& scope,
+                          const api::LabelSelector& series_selector) const;
+  const config::LabelMapping& labels() const;
+  api::Clock::time_point evaluation_time(const config::ResolvedRule& rule) const;
+  std::vector<PromqlSample> run(const config::ResolvedRule& rule, const std::string& query) const;
+
+  PromqlProviderOptions options_;
+  std::shared_ptr<const config::AdapterConfig> config_;
+  PromqlClient client_;
+  PodLister pods_;
+  std::function<api::Clock::time_point()> now_;
+  MetricCatalog catalog_;
+};
+
+}  // namespace sma::providers::promql

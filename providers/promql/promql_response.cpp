@@ -1,0 +1,177 @@
+#include "providers/promql/promql_response.h"
+
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+
+#include <string>
+
+namespace sma::providers::promql {
+namespace {
+
+using Kind = PromqlResponseError::Kind;
+using rapidjson::Value;
+
+constexpr std::size_t kMaxShownBytes = 40;        // a label name or status quoted in a message
+constexpr std::size_t kMaxExcerptBytes = 60;      // of a body that is not JSON
+constexpr std::size_t kMaxApiErrorBytes = 200;    // the backend's own "error" text
+constexpr std::size_t kMaxErrorTypeBytes = 40;
+
+[[noreturn]] void malformed(const std::string& message) { throw PromqlResponseError(Kind::Malformed, "", message); }
+
+// Untrusted bytes made safe and short for a message: printable ASCII as is, the rest as \xHH;
+// at most max_bytes of it (plus "...").
+std::string shown(std::string_view text, std::size_t max_bytes = kMaxShownBytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  std::size_t i = 0;
+  for (; i < text.size() && out.size() + 4 <= max_bytes; ++i) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c < 0x7F && c != '\\') {
+      out += static_cast<char>(c);
+    } else {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 0x0F];
+    }
+  }
+  if (i < text.size()) out += "...";
+  return out;
+}
+
+// At most max_bytes of valid UTF-8 text, cut on a character boundary.
+std::string truncated(std::string_view text, std::size_t max_bytes) {
+  if (text.size() <= max_bytes) return std::string(text);
+  std::size_t end = max_bytes - 3;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return std::string(text.substr(0, end)) + "...";
+}
+
+const char* type_name(const Value& v) {
+  if (v.IsNull()) return "null";
+  if (v.IsBool()) return "a boolean";
+  if (v.IsNumber()) return "a number";
+  if (v.IsString()) return "a string";
+  if (v.IsArray()) return "an array";
+  return "an object";
+}
+
+[[noreturn]] void wrong_type(const std::string& place, const char* expected, const Value& actual) {
+  malformed(place + " is not " + expected + " (it is " + type_name(actual) + ")");
+}
+
+std::string_view string_of(const Value& v) { return {v.GetString(), v.GetStringLength()}; }
+
+const Value* find_member(const Value& object, const char* name) {
+  auto it = object.FindMember(name);
+  return it == object.MemberEnd() ? nullptr : &it->value;
+}
+
+const Value& required_member(const Value& object, const std::string& place, const char* name) {
+  const Value* v = find_member(object, name);
+  if (v == nullptr) malformed(place + " has no \"" + name + "\"");
+  return *v;
+}
+
+// Iterative parsing keeps a deeply nested body from exhausting the stack; invalid UTF-8 is refused
+// so label values stay text that can be written back out as JSON.
+rapidjson::Document parse_json(std::string_view body) {
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(body.data(), body.size());
+  if (doc.HasParseError()) {
+    malformed(std::string("the backend answer is not JSON: ") + rapidjson::GetParseError_En(doc.GetParseError()) +
+              " (at byte " + std::to_string(doc.GetErrorOffset()) + "; it starts \"" +
+              shown(body, kMaxExcerptBytes) + "\")");
+  }
+  return doc;
+}
+
+// The "data" of a success envelope; an error envelope becomes a PromqlResponseError of kind Api.
+// "warnings" and "infos" are informational and ignored.
+const Value& success_data(const rapidjson::Document& doc) {
+  if (!doc.IsObject()) wrong_type("the answer", "an object", doc);
+  const Value& status = required_member(doc, "the answer", "status");
+  if (!status.IsString()) wrong_type("status", "a string", status);
+  if (string_of(status) == "error") {
+    const Value* error = find_member(doc, "error");
+    if (error == nullptr || !error->IsString()) malformed("an error answer has no \"error\" string");
+    const Value* type = find_member(doc, "errorType");
+    std::string error_type = type != nullptr && type->IsString() ? truncated(string_of(*type), kMaxErrorTypeBytes) : "";
+    throw PromqlResponseError(Kind::Api, std::move(error_type), truncated(string_of(*error), kMaxApiErrorBytes));
+  }
+  if (string_of(status) != "success") {
+    malformed("status is \"" + shown(string_of(status)) + "\", not \"success\" or \"error\"");
+  }
+  return required_member(doc, "the answer", "data");
+}
+
+// [<unix seconds>, "<value>"]
+void read_sample_pair(const Value& pair, const std::string& place, PromqlSample& sample) {
+  if (!pair.IsArray()) wrong_type(place, "an array", pair);
+  if (pair.Size() != 2) malformed(place + " has " + std::to_string(pair.Size()) + " elements, not 2");
+  if (!pair[0].IsNumber()) wrong_type(place + "[0]", "a number", pair[0]);
+  if (!pair[1].IsString()) wrong_type(place + "[1]", "a string", pair[1]);
+  sample.timestamp = pair[0].GetDouble();
+  sample.value = std::string(string_of(pair[1]));  // "NaN", "+Inf" stay text for the caller to judge
+}
+
+api::Labels read_labels(const Value& metric, const std::string& place) {
+  if (!metric.IsObject()) wrong_type(place, "an object", metric);
+  api::Labels labels;
+  for (auto it = metric.MemberBegin(); it != metric.MemberEnd(); ++it) {
+    std::string name(string_of(it->name));
+    if (!it->value.IsString()) wrong_type(place + "[\"" + shown(name) + "\"]", "a string", it->value);
+    if (!labels.emplace(name, string_of(it->value)).second) {
+      malformed(place + " has the label \"" + shown(name) + "\" twice");
+    }
+  }
+  return labels;
+}
+
+std::vector<PromqlSample> read_vector(const Value& result) {
+  if (!result.IsArray()) wrong_type("data.result", "an array", result);
+  std::vector<PromqlSample> samples;
+  samples.reserve(result.Size());
+  for (rapidjson::SizeType i = 0; i < result.Size(); ++i) {
+    std::string place = "data.result[" + std::to_string(i) + "]";
+    const Value& entry = result[i];
+    if (!entry.IsObject()) wrong_type(place, "an object", entry);
+    PromqlSample sample;
+    sample.labels = read_labels(required_member(entry, place, "metric"), place + ".metric");
+    read_sample_pair(required_member(entry, place, "value"), place + ".value", sample);
+    samples.push_back(std::move(sample));
+  }
+  return samples;
+}
+
+}  // namespace
+
+std::vector<PromqlSample> parse_instant_query_response(std::string_view body) {
+  rapidjson::Document doc = parse_json(body);
+  const Value& data = success_data(doc);
+  if (!data.IsObject()) wrong_type("data", "an object", data);
+  const Value& type = required_member(data, "data", "resultType");
+  if (!type.IsString()) wrong_type("data.resultType", "a string", type);
+  const Value& result = required_member(data, "data", "result");
+  if (string_of(type) == "vector") return read_vector(result);
+  if (string_of(type) == "scalar") {
+    PromqlSample sample;
+    read_sample_pair(result, "data.result", sample);
+    return {std::move(sample)};
+  }
+  malformed("data.resultType is \"" + shown(string_of(type)) + "\"; an instant query answers \"vector\" or \"scalar\"");
+}
+
+std::vector<std::string> parse_label_values_response(std::string_view body) {
+  rapidjson::Document doc = parse_json(body);
+  const Value& data = success_data(doc);
+  if (!data.IsArray()) wrong_type("data", "an array", data);
+  std::vector<std::string> values;
+  values.reserve(data.Size());
+  for (rapidjson::SizeType i = 0; i < data.Size(); ++i) {
+    if (!data[i].IsString()) wrong_type("data[" + std::to_string(i) + "]", "a string", data[i]);
+    values.emplace_back(string_of(data[i]));
+  }
+  return values;
+}
+
+}  // namespace sma::providers::promql

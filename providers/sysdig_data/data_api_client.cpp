@@ -1,0 +1,62 @@
+#include "providers/sysdig_data/data_api_client.h"
+
+#include <stdexcept>
+
+namespace sma::providers::sysdig_data {
+namespace {
+
+constexpr int kDescriptorPageSize = 1000;
+constexpr int kMaxDescriptorPages = 100;  // a bound against a backend that never ends the list
+
+[[noreturn]] void unreadable(const BackendEndpoint& endpoint, const std::string& what) {
+  throw MetricsError(MetricsError::Kind::Internal,
+                     endpoint.name + " backend answered something that is not a Data API response: " + what);
+}
+
+}  // namespace
+
+DataApiClient::DataApiClient(BackendEndpoint endpoint) : endpoint_(std::move(endpoint)) {}
+
+std::vector<DataRow> DataApiClient::query(const DataApiQuery& query) const {
+  http::OutgoingRequest request;
+  request.method = "POST";
+  request.url = endpoint_.base_url + "/api/data";
+  request.headers.emplace_back("Content-Type", "application/json");
+  try {
+    request.body = data_api_body(query);
+  } catch (const std::invalid_argument& e) {
+    throw MetricsError(MetricsError::Kind::BadRequest, e.what());
+  }
+  auto result = call_backend(endpoint_, request, parse_error_message);
+  try {
+    return parse_data_response(result.body, query.segment_by.size());
+  } catch (const DataApiResponseError& e) {
+    unreadable(endpoint_, e.what());
+  }
+}
+
+std::vector<std::string> DataApiClient::metric_ids() const {
+  std::vector<std::string> ids;
+  for (int page = 0; page < kMaxDescriptorPages; ++page) {
+    http::OutgoingRequest request;
+    request.url = endpoint_.base_url + "/api/v2/metrics/descriptors?limit=" + std::to_string(kDescriptorPageSize) +
+                  "&offset=" + std::to_string(page * kDescriptorPageSize);
+    auto result = call_backend(endpoint_, request, parse_error_message);
+    DescriptorPage descriptors;
+    try {
+      descriptors = parse_descriptors_response(result.body);
+    } catch (const DataApiResponseError& e) {
+      unreadable(endpoint_, e.what());
+    }
+    for (const auto& d : descriptors.descriptors) {
+      if (d.metric_type != "tag") ids.push_back(d.id);
+    }
+    if (descriptors.descriptors.empty() ||
+        static_cast<std::int64_t>(page + 1) * kDescriptorPageSize >= descriptors.total) {
+      break;
+    }
+  }
+  return ids;
+}
+
+}  // namespace sma::providers::sysdig_data

@@ -1,0 +1,146 @@
+#include "providers/sysdig_data/data_api_provider.h"
+
+#include <map>
+#include <set>
+#include <stdexcept>
+
+#include "lib/api/builtin_resources.h"
+#include "providers/backend_rules.h"
+
+namespace sma::providers::sysdig_data {
+namespace {
+
+constexpr long long kResourcePageSize = 1000;  // `*` over services, deployments, ...: enough for a namespace
+
+std::string time_aggregation(config::TimeAggregation t, const std::string& origin) {
+  switch (t) {
+    case config::TimeAggregation::Avg: return "timeAvg";
+    case config::TimeAggregation::Rate: return "timeAvg";  // Sysdig counters average to a per-second rate
+    case config::TimeAggregation::Sum: return "sum";
+    case config::TimeAggregation::Max: return "max";
+    case config::TimeAggregation::Min: return "min";
+    case config::TimeAggregation::Last: break;
+  }
+  throw MetricsError(MetricsError::Kind::BadRequest,
+                     "timeAggregation last (" + origin + ") has no Data API form; use avg, sum, max or min");
+}
+
+api::Clock::time_point to_time_point(std::int64_t t) { return api::Clock::time_point(std::chrono::seconds(t)); }
+
+}  // namespace
+
+DataApiProvider::DataApiProvider(DataApiProviderOptions options, std::shared_ptr<const config::AdapterConfig> config,
+                                 DataApiClient client, PodLister pods)
+    : options_(std::move(options)),
+      config_(std::move(config)),
+      client_(std::move(client)),
+      pods_(std::move(pods)),
+      catalog_(client_.endpoint().name, [this] { return client_.metric_ids(); }, options_.discovery_interval) {}
+
+void DataApiProvider::start_discovery() { catalog_.start(); }
+
+DataApiQuery DataApiProvider::base_query(const config::ResolvedRule& rule, const std::string& metric,
+                                         const QueryScope& scope, const api::LabelSelector& series_selector) const {
+  if (!rule.query.empty()) {
+    throw MetricsError(MetricsError::Kind::BadRequest,
+                       "the " + rule.origin + " has a PromQL query, which the Data API cannot run (--sysdig-api=data)");
+  }
+  DataApiQuery q;
+  q.metric_id = rule.series.empty() ? metric : rule.series;
+  q.time_aggregation = time_aggregation(rule.time_aggregation, rule.origin);
+  q.group_aggregation = config::to_string(rule.aggregation);
+  q.last_seconds = rule.window.count();
+  q.sampling_seconds = rule.window.count();
+  for (const auto& c : scope.constraints) {
+    q.filter.push_back({c.label, c.values.size() == 1 ? FilterClause::Op::Equal : FilterClause::Op::In, c.values});
+  }
+  try {
+    auto extra = clauses_from_selector(series_selector);
+    q.filter.insert(q.filter.end(), extra.begin(), extra.end());
+  } catch (const std::invalid_argument& e) {
+    throw MetricsError(MetricsError::Kind::BadRequest, e.what());
+  }
+  if (!scope.group_label.empty()) q.segment_by.push_back(scope.group_label);
+  return q;
+}
+
+api::MetricValue DataApiProvider::get_metric_by_name(const ObjectQuery& query) {
+  auto rule = custom_rule_or_not_found(*config_, query.metric, query.resource);
+  reject_scope_labels(*config_, query.metric_selector, "metricLabelSelector");
+  auto scope = object_scope(config_->data_api_labels, options_.cluster_name, query);
+  scope.group_label.clear();  // one object: one value, no segmentation
+  auto rows = client_.query(base_query(rule, query.metric, scope, query.metric_selector));
+  auto described = api::described_object(query.resource, query.namespace_, query.name);
+  if (rows.size() > 1) {
+    throw MetricsError(MetricsError::Kind::Internal, "the Data API returned " + std::to_string(rows.size()) +
+                                                         " rows for one object of " + query.metric);
+  }
+  if (rows.empty() || !api::Quantity::from_double(rows.front().value)) {
+    if (rule.absent_as) return {described, query.metric, api::Clock::now(), rule.window.count(), *rule.absent_as};
+    throw MetricsError(MetricsError::Kind::NotFound, "the server could not find the metric " + query.metric + " for " +
+                                                         query.resource.to_string() + " " + query.name +
+                                                         ": Sysdig has no data for it");
+  }
+  return {described, query.metric, to_time_point(rows.front().t), rule.window.count(),
+          *api::Quantity::from_double(rows.front().value)};
+}
+
+std::vector<api::MetricValue> DataApiProvider::get_metric_by_selector(const SelectorQuery& query) {
+  auto rule = custom_rule_or_not_found(*config_, query.metric, query.resource);
+  reject_scope_labels(*config_, query.metric_selector, "metricLabelSelector");
+  auto selection = select_objects(config_->data_api_labels, options_.cluster_name, query, pods_);
+  if (selection.nothing_selected) return {};
+  const auto& wanted = selection.wanted;
+  auto data_query = base_query(rule, query.metric, selection.scope, query.metric_selector);
+  // Without paging Sysdig returns only the top 10 segments: ask for every listed pod.
+  data_query.paging_to = (wanted.empty() ? kResourcePageSize : static_cast<long long>(wanted.size())) - 1;
+  std::map<std::string, api::MetricValue> by_name;
+  for (const auto& row : client_.query(data_query)) {
+    if (row.keys.empty()) continue;
+    const std::string& name = row.keys.front();
+    if (!wanted.empty() && !wanted.count(name)) continue;
+    auto value = api::Quantity::from_double(row.value);
+    if (!value) continue;
+    by_name[name] = {api::described_object(query.resource, query.namespace_, name), query.metric, to_time_point(row.t),
+                     rule.window.count(), *value};
+  }
+  if (rule.absent_as) {
+    for (const auto& name : wanted) {
+      if (!by_name.count(name)) {
+        by_name[name] = {api::described_object(query.resource, query.namespace_, name), query.metric, api::Clock::now(),
+                         rule.window.count(), *rule.absent_as};
+      }
+    }
+  }
+  std::vector<api::MetricValue> items;
+  for (auto& [name, value] : by_name) items.push_back(std::move(value));
+  return items;
+}
+
+std::vector<api::ExternalMetricValue> DataApiProvider::get_external_metric(const ExternalQuery& query) {
+  auto rule = external_rule_or_not_found(*config_, query.metric);
+  reject_scope_labels(*config_, query.metric_selector, "labelSelector");
+  auto scope = external_scope(config_->data_api_labels, options_.cluster_name, rule.namespaced ? query.namespace_ : "");
+  auto rows = client_.query(base_query(rule, query.metric, scope, query.metric_selector));
+  std::vector<api::ExternalMetricValue> items;
+  for (const auto& row : rows) {
+    if (auto value = api::Quantity::from_double(row.value)) {
+      items.push_back({query.metric, {}, to_time_point(row.t), rule.window.count(), *value});
+    }
+  }
+  if (items.empty() && rule.absent_as) {
+    items.push_back({query.metric, {}, api::Clock::now(), rule.window.count(), *rule.absent_as});
+  }
+  return items;
+}
+
+std::vector<api::CustomMetricInfo> DataApiProvider::list_custom_metrics() {
+  return custom_metric_infos(*config_, config_->data_api_labels, options_.backend, catalog_.names());
+}
+
+std::vector<api::ExternalMetricInfo> DataApiProvider::list_external_metrics() {
+  // The descriptor catalogue names container metrics; external ones are those rules name.
+  return external_metric_infos(*config_, options_.backend, {});
+}
+
+}  // namespace sma::providers::sysdig_data
