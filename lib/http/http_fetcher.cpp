@@ -2,6 +2,7 @@
 
 #include <cpprest/containerstream.h>
 #include <cpprest/http_client.h>
+#include <openssl/ssl.h>
 
 #include <algorithm>
 #include <atomic>
@@ -31,22 +32,27 @@ struct OriginClient {
   std::unique_ptr<client::http_client> http;
 };
 
-// Raised inside cpprestsdk's callbacks to stop reading an answer that is too large; the flag,
-// not the exception, is what fetch() looks at (cpprestsdk may replace the exception).
+// Raised inside cpprestsdk's callbacks to stop reading an answer that is too large. fetch() looks
+// at BodyLimit::exceeded rather than at this exception, which cpprestsdk may replace.
 struct BodyLimitReached {};
 
+// How much of an answer may arrive. The progress handler sees the running total after each read
+// (at most one 64 KiB read past the limit) and a declared Content-Length is checked before any of
+// the body is read. One gap is cpprestsdk's: it reads each chunk of a chunked answer whole before
+// reporting progress, so a server sending one giant chunk is stopped only by the deadline.
 struct BodyLimit {
-  std::size_t max_bytes;
+  std::size_t max_bytes = 0;
   std::atomic<bool> exceeded{false};
 };
 
 bool is_token_char(unsigned char c) {
-  return std::isalnum(c) || std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) !=
-                                std::string_view::npos;
+  return std::isalnum(c) ||
+         std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
 }
 
 bool is_token(std::string_view text) {
-  return !text.empty() && std::all_of(text.begin(), text.end(), [](unsigned char c) { return is_token_char(c); });
+  return !text.empty() &&
+         std::all_of(text.begin(), text.end(), [](unsigned char c) { return is_token_char(c); });
 }
 
 bool breaks_header_line(std::string_view value) {
@@ -60,7 +66,9 @@ bool request_has_body(const OutgoingRequest& request) {
 
 std::optional<std::uint64_t> declared_length(const web::http::http_response& response) {
   std::uint64_t length = 0;
-  if (!response.headers().match(web::http::header_names::content_length, length)) return std::nullopt;
+  if (!response.headers().match(web::http::header_names::content_length, length)) {
+    return std::nullopt;
+  }
   return length;
 }
 
@@ -68,6 +76,10 @@ std::string header_or_empty(const web::http::http_response& response, const std:
   std::string value;
   response.headers().match(name, value);
   return value;
+}
+
+std::string too_large(std::size_t max_bytes) {
+  return "the answer is larger than " + std::to_string(max_bytes) + " bytes";
 }
 
 std::unique_ptr<client::http_client> make_http_client(const RequestTarget& target,
@@ -80,13 +92,38 @@ std::unique_ptr<client::http_client> make_http_client(const RequestTarget& targe
   // A followed redirect would carry the Authorization header to wherever Location points.
   config.set_max_redirects(0);
   config.set_validate_certificates(!options.insecure_skip_verify);
-  config.set_ssl_context_callback([tls](boost::asio::ssl::context& context) { tls->configure(context); });
+  config.set_ssl_context_callback(
+      [tls](boost::asio::ssl::context& context) { tls->configure(context); });
   if (proxy) {
     web::web_proxy web_proxy{web::uri(proxy->address)};
-    if (!proxy->username.empty()) web_proxy.set_credentials(web::credentials(proxy->username, proxy->password));
+    if (!proxy->username.empty()) {
+      web_proxy.set_credentials(web::credentials(proxy->username, proxy->password));
+    }
     config.set_proxy(web_proxy);
   }
-  return std::make_unique<client::http_client>(web::uri(target.origin()), config);
+  return std::make_unique<client::http_client>(web::uri(target.authority_url()), config);
+}
+
+// The cause of a failed exchange, in the words of a FetchError. Called inside a catch block.
+std::pair<FetchError::Kind, std::string> failure_cause(const RequestTarget& target,
+                                                       const OriginClient& origin) {
+  try {
+    throw;
+  } catch (const FetchError& error) {
+    return {error.kind(), error.what()};
+  } catch (const web::http::http_exception& error) {
+    TransportFailure failure =
+        classify_transport_failure(error, origin.tls->last_verification_failure());
+    if (failure.kind == FetchError::Kind::Connect && target.host.front() == '[') {
+      failure.cause += " (cpprestsdk cannot connect to IPv6 address literals; use a DNS name)";
+    }
+    if (origin.proxy) failure.cause += " (via proxy " + origin.proxy->address + ")";
+    return {failure.kind, failure.cause};
+  } catch (const std::exception& error) {
+    return {FetchError::Kind::Protocol, error.what()};
+  } catch (...) {
+    return {FetchError::Kind::Protocol, "unknown failure"};
+  }
 }
 
 }  // namespace
@@ -111,8 +148,11 @@ struct HttpFetcher::Impl {
   }
 };
 
-HttpFetcher::HttpFetcher(FetcherOptions options)
-    : impl_(std::make_unique<Impl>()) {
+HttpFetcher::HttpFetcher(FetcherOptions options) : impl_(std::make_unique<Impl>()) {
+  // OpenSSL registers its exit-time cleanup when first initialised. Doing that before cpprestsdk
+  // starts its thread pool makes the cleanup run after the pool's threads have ended and freed
+  // their per-thread OpenSSL state, instead of stranding it (LeakSanitizer reports that).
+  OPENSSL_init_ssl(0, nullptr);
   impl_->proxies = ProxySelection::from_options(options);
   impl_->options = std::move(options);
 }
@@ -133,9 +173,12 @@ FetchResult HttpFetcher::fetch(const OutgoingRequest& request) {
   for (const auto& [name, value] : request.headers) {
     // Header values are never quoted in messages: one of them is the bearer token.
     if (!is_token(name)) fail(FetchError::Kind::Protocol, "invalid header name");
-    if (breaks_header_line(value)) fail(FetchError::Kind::Protocol, "header " + name + " contains a line break");
+    if (breaks_header_line(value)) {
+      fail(FetchError::Kind::Protocol, "header " + name + " contains a line break");
+    }
   }
 
+  // The request.
   std::shared_ptr<OriginClient> origin;
   web::http::http_request message(request.method);
   try {
@@ -145,12 +188,17 @@ FetchResult HttpFetcher::fetch(const OutgoingRequest& request) {
     fail(error.kind(), error.what());
   } catch (const web::uri_exception&) {
     fail(FetchError::Kind::Protocol, "the URL (or the proxy URL) is not a valid URI");
+  } catch (const std::exception& error) {
+    fail(FetchError::Kind::Protocol, std::string("cannot prepare the request: ") + error.what());
   }
   for (const auto& [name, value] : request.headers) message.headers().add(name, value);
-  if (request_has_body(request)) message.set_body(request.body, "application/octet-stream");
+  if (request_has_body(request)) {
+    // Bytes, not a string: cpprestsdk's string body views a char buffer as a uint8_t one, which
+    // UndefinedBehaviorSanitizer rightly reports. Content-Type stays the caller's when given.
+    message.set_body(std::vector<unsigned char>(request.body.begin(), request.body.end()));
+  }
 
-  // The answer goes into our own buffer; the progress handler and the Content-Length check stop
-  // the transfer once it passes the limit, so at most one read chunk beyond it is ever held.
+  // Where the answer goes, and how much of it is accepted.
   Concurrency::streams::container_buffer<ResponseBytes> body_buffer;
   message.set_response_stream(Concurrency::streams::ostream(body_buffer));
   auto limit = std::make_shared<BodyLimit>();
@@ -163,6 +211,7 @@ FetchResult HttpFetcher::fetch(const OutgoingRequest& request) {
     }
   });
 
+  // The exchange, bounded by one deadline from connect to the last byte of the body.
   pplx::cancellation_token_source cancellation;
   auto answer = std::make_shared<std::promise<web::http::http_response>>();
   std::future<web::http::http_response> answered = answer->get_future();
@@ -188,7 +237,6 @@ FetchResult HttpFetcher::fetch(const OutgoingRequest& request) {
   } catch (const std::exception& error) {
     fail(FetchError::Kind::Protocol, std::string("cannot start the request: ") + error.what());
   }
-
   if (answered.wait_until(deadline) == std::future_status::timeout) {
     cancellation.cancel();  // cpprestsdk closes the socket; the abandoned task ends on its own
     fail(FetchError::Kind::Timeout,
@@ -199,33 +247,15 @@ FetchResult HttpFetcher::fetch(const OutgoingRequest& request) {
   try {
     response = answered.get();
   } catch (...) {
-    if (limit->exceeded) {
-      fail(FetchError::Kind::BodyTooLarge,
-           "the answer is larger than " + std::to_string(limit->max_bytes) + " bytes");
-    }
-    try {
-      throw;
-    } catch (const FetchError& error) {
-      fail(error.kind(), error.what());
-    } catch (const web::http::http_exception& error) {
-      const TransportFailure failure =
-          classify_transport_failure(error, origin->tls->last_verification_failure());
-      std::string cause = failure.cause;
-      if (failure.kind == FetchError::Kind::Connect && target.host.front() == '[') {
-        cause += " (cpprestsdk cannot connect to IPv6 address literals; use a DNS name)";
-      }
-      if (origin->proxy) cause += " (via proxy " + origin->proxy->address + ")";
-      fail(failure.kind, cause);
-    } catch (const std::exception& error) {
-      fail(FetchError::Kind::Protocol, error.what());
-    }
+    if (limit->exceeded) fail(FetchError::Kind::BodyTooLarge, too_large(limit->max_bytes));
+    const auto [kind, cause] = failure_cause(target, *origin);
+    fail(kind, cause);
   }
-
   const ResponseBytes& bytes = body_buffer.collection();
   if (bytes.size() > options.max_body_bytes) {
-    fail(FetchError::Kind::BodyTooLarge,
-         "the answer is larger than " + std::to_string(options.max_body_bytes) + " bytes");
+    fail(FetchError::Kind::BodyTooLarge, too_large(options.max_body_bytes));
   }
+
   FetchResult result;
   result.status = response.status_code();
   result.body.assign(bytes.begin(), bytes.end());

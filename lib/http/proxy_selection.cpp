@@ -97,7 +97,8 @@ bool entry_matches(std::string_view raw_entry, const std::string& host,
   if (name.rfind("*.", 0) == 0) name.erase(0, 1);
   if (name.empty()) return false;
   if (name.front() == '.') {
-    return host.size() > name.size() && host.compare(host.size() - name.size(), name.size(), name) == 0;
+    return host.size() > name.size() &&
+           host.compare(host.size() - name.size(), name.size(), name) == 0;
   }
   const std::string dotted = "." + name;
   return host == name || (host.size() > dotted.size() &&
@@ -107,7 +108,8 @@ bool entry_matches(std::string_view raw_entry, const std::string& host,
 std::string percent_decode(std::string_view text) {
   std::string out;
   for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size() && std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
+    if (text[i] == '%' && i + 2 < text.size() &&
+        std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
         std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
       out.push_back(static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16)));
       i += 2;
@@ -126,8 +128,8 @@ bool no_proxy_matches(std::string_view no_proxy, std::string_view host) {
   std::size_t start = 0;
   while (start <= no_proxy.size()) {
     const auto comma = no_proxy.find(',', start);
-    const auto entry = no_proxy.substr(start, comma == std::string_view::npos ? std::string_view::npos
-                                                                              : comma - start);
+    const auto entry = no_proxy.substr(
+        start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
     if (entry_matches(entry, bare_host, host_ip)) return true;
     if (comma == std::string_view::npos) break;
     start = comma + 1;
@@ -152,7 +154,9 @@ ProxyEndpoint parse_proxy_url(std::string_view proxy_url) {
     const std::string_view user_info = text.substr(0, at);
     const auto colon = user_info.find(':');
     endpoint.username = percent_decode(user_info.substr(0, colon));
-    if (colon != std::string_view::npos) endpoint.password = percent_decode(user_info.substr(colon + 1));
+    if (colon != std::string_view::npos) {
+      endpoint.password = percent_decode(user_info.substr(colon + 1));
+    }
     text.remove_prefix(at + 1);
   }
   std::string host_port(text);

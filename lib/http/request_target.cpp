@@ -42,6 +42,10 @@ std::string RequestTarget::origin() const {
   return scheme + "://" + host + ":" + std::to_string(port);
 }
 
+std::string RequestTarget::authority_url() const {
+  return scheme + "://" + host + (port_given ? ":" + std::to_string(port) : "");
+}
+
 std::string RequestTarget::described() const { return origin() + path; }
 
 RequestTarget parse_request_target(const std::string& url) {
@@ -80,11 +84,14 @@ RequestTarget parse_request_target(const std::string& url) {
   }
   if (target.host.empty() || target.host == "[]") reject("the URL has no host");
   if (has_control_bytes(target.host)) reject("the host contains blanks or control characters");
-  target.port = port_text.empty() ? (target.scheme == "https" ? 443 : 80) : parse_port(port_text);
+  target.port_given = !port_text.empty();
+  target.port = target.port_given ? parse_port(port_text) : (target.scheme == "https" ? 443 : 80);
 
   std::string_view resource = rest.substr(authority.size());
   resource = resource.substr(0, resource.find('#'));
-  if (has_control_bytes(resource)) reject("the path or query contains blanks or control characters");
+  if (has_control_bytes(resource)) {
+    reject("the path or query contains blanks or control characters");
+  }
   const std::string_view path = resource.substr(0, resource.find('?'));
   target.path = path.empty() ? "/" : std::string(path);
   target.path_and_query = path.empty() ? "/" + std::string(resource) : std::string(resource);

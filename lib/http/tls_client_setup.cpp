@@ -82,10 +82,10 @@ int TlsClientSetup::verify_and_remember(X509_STORE_CTX* store, void* self) {
     // The chain was fine and cpprestsdk's host-name callback refused the leaf: OpenSSL records
     // no reason of its own for that (3.x says "unspecified").
     const bool host_name_refused = error == X509_V_OK || error == X509_V_ERR_UNSPECIFIED;
-    setup->remember(
-        host_name_refused ? std::string("the server certificate does not match the host name")
-                           : std::string("server certificate not trusted: ") +
-                                 X509_verify_cert_error_string(error));
+    setup->remember(host_name_refused
+                        ? std::string("the server certificate does not match the host name")
+                        : std::string("server certificate not trusted: ") +
+                              X509_verify_cert_error_string(error));
   }
   return verified;
 }

@@ -32,8 +32,9 @@ TransportFailure classify_transport_failure(const web::http::http_exception& err
   }
   if (contains(message, "Failed to connect")) {
     // cpprestsdk reports a refused connection as "host unreachable".
-    const std::string reason = code.value() == EHOSTUNREACH ? "connection refused or host unreachable"
-                                                            : describe_code(code);
+    const std::string reason = code.value() == EHOSTUNREACH
+                                   ? "connection refused or host unreachable"
+                                   : describe_code(code);
     return {FetchError::Kind::Connect, "cannot connect to " + peer + ": " + reason};
   }
   if (contains(message, "SSL handshake")) {
@@ -42,7 +43,8 @@ TransportFailure classify_transport_failure(const web::http::http_exception& err
     return {FetchError::Kind::Protocol, cause};
   }
   if (contains(message, "response from proxy")) {
-    return {FetchError::Kind::Protocol, "the proxy refused to open a tunnel (" + std::string(message) + ")"};
+    return {FetchError::Kind::Protocol,
+            "the proxy refused to open a tunnel (" + std::string(message) + ")"};
   }
   std::string cause(message);
   if (const std::string detail = describe_code(code); !detail.empty()) cause += ": " + detail;

@@ -62,9 +62,10 @@ std::string BearerToken::current() {
     }
   }
   if (stamp_) return token_;  // keep the last good token through a moment of rotation
-  throw KubeError(KubeError::Kind::Unavailable,
-                  "cannot read the bearer token file \"" + path_ + "\": " +
-                      (stat_ok ? std::string("it is empty or unreadable") : std::strerror(stat_error)));
+  throw KubeError(
+      KubeError::Kind::Unavailable,
+      "cannot read the bearer token file \"" + path_ + "\": " +
+          (stat_ok ? std::string("it is empty or unreadable") : std::strerror(stat_error)));
 }
 
 }  // namespace sma::kube

@@ -29,7 +29,8 @@ std::optional<KubeConnection> in_cluster_connection() {
   const std::string port = env("KUBERNETES_SERVICE_PORT");
   if (host.empty() || port.empty()) return std::nullopt;
   if (!std::all_of(port.begin(), port.end(), [](unsigned char c) { return std::isdigit(c); })) {
-    throw std::runtime_error("in-cluster: KUBERNETES_SERVICE_PORT \"" + port + "\" is not a port number");
+    throw std::runtime_error("in-cluster: KUBERNETES_SERVICE_PORT \"" + port +
+                             "\" is not a port number");
   }
 
   // SMA_SERVICEACCOUNT_DIR replaces the kubelet's mount point; tests use it to point at their own
@@ -46,8 +47,8 @@ std::optional<KubeConnection> in_cluster_connection() {
 
   std::ifstream token(connection.token_file);
   if (!token) {
-    throw std::runtime_error("in-cluster: cannot read the service-account token \"" + connection.token_file +
-                             "\": " + std::strerror(errno) +
+    throw std::runtime_error("in-cluster: cannot read the service-account token \"" +
+                             connection.token_file + "\": " + std::strerror(errno) +
                              " (is automountServiceAccountToken off for this pod?)");
   }
   // Like client-go, a missing CA file leaves the system trust store in charge rather than failing.

@@ -31,7 +31,8 @@ std::string without_query(const std::string& path_and_query) {
 }
 
 std::string attempts_note(int attempts) {
-  return attempts == 1 ? std::string(" (1 attempt)") : " (after " + std::to_string(attempts) + " attempts)";
+  return attempts == 1 ? std::string(" (1 attempt)")
+                       : " (after " + std::to_string(attempts) + " attempts)";
 }
 
 }  // namespace
@@ -46,9 +47,12 @@ struct KubeClient::Impl {
   Impl(KubeConnection connection_in, KubeClientOptions options_in)
       : connection(std::move(connection_in)), options(options_in), token(make_token(connection)) {
     if (connection.server.empty()) {
-      throw std::runtime_error("Kubernetes API connection (" + connection.source + ") has no server URL");
+      throw std::runtime_error("Kubernetes API connection (" + connection.source +
+                               ") has no server URL");
     }
-    while (connection.server.size() > 1 && connection.server.back() == '/') connection.server.pop_back();
+    while (connection.server.size() > 1 && connection.server.back() == '/') {
+      connection.server.pop_back();
+    }
     if (options.max_attempts < 1) options.max_attempts = 1;
 
     http::FetcherOptions fetch;
@@ -56,8 +60,10 @@ struct KubeClient::Impl {
     fetch.insecure_skip_verify = connection.insecure_skip_verify;
     fetch.max_body_bytes = kMaxAnswerBytes;
     fetch.ca_file = pem_path(connection.ca_data_pem, "ca", connection.ca_file);
-    fetch.client_cert_file = pem_path(connection.client_cert_data_pem, "client-cert", connection.client_cert_file);
-    fetch.client_key_file = pem_path(connection.client_key_data_pem, "client-key", connection.client_key_file);
+    fetch.client_cert_file =
+        pem_path(connection.client_cert_data_pem, "client-cert", connection.client_cert_file);
+    fetch.client_key_file =
+        pem_path(connection.client_key_data_pem, "client-key", connection.client_key_file);
     fetcher = std::make_unique<http::HttpFetcher>(std::move(fetch));
   }
 
@@ -103,14 +109,18 @@ struct KubeClient::Impl {
   // Sends the request, repeating it as retry_policy allows, and returns the final answer, whatever
   // its status. Throws KubeError when no answer arrived: Unavailable after transport failures,
   // Invalid for an answer over the size limit.
-  Answer send(const std::string& method, const std::string& path_and_query, const std::string& body) {
+  Answer send(const std::string& method, const std::string& path_and_query,
+              const std::string& body) {
     const CallKind kind = method == "GET" ? CallKind::Read : CallKind::Write;
     for (int attempt = 1;; ++attempt) {
       const bool last_attempt = attempt >= options.max_attempts;
-      std::chrono::milliseconds wait = backoff_delay(attempt, options.initial_backoff, random_jitter());
+      std::chrono::milliseconds wait =
+          backoff_delay(attempt, options.initial_backoff, random_jitter());
       try {
         http::FetchResult result = fetcher->fetch(build_request(method, path_and_query, body));
-        if (last_attempt || !worth_retrying_status(result.status, kind)) return {std::move(result), attempt};
+        if (last_attempt || !worth_retrying_status(result.status, kind)) {
+          return {std::move(result), attempt};
+        }
         if (result.status == 429) wait = retry_after_delay(result.retry_after).value_or(wait);
       } catch (const http::FetchError& error) {
         if (error.kind() == http::FetchError::Kind::BodyTooLarge) {
@@ -118,7 +128,8 @@ struct KubeClient::Impl {
         }
         if (last_attempt || !worth_retrying_failure(error.kind(), kind)) {
           throw KubeError(KubeError::Kind::Unavailable,
-                          std::string("cannot reach the Kubernetes API: ") + error.what() + attempts_note(attempt));
+                          std::string("cannot reach the Kubernetes API: ") + error.what() +
+                              attempts_note(attempt));
         }
       }
       std::this_thread::sleep_for(wait);
@@ -126,15 +137,19 @@ struct KubeClient::Impl {
   }
 
   // The body of a 2xx answer; any other status becomes its KubeError.
-  std::string body_of_success(const std::string& method, const std::string& path_and_query, Answer answer) const {
+  std::string body_of_success(const std::string& method, const std::string& path_and_query,
+                              Answer answer) const {
     const int status = answer.result.status;
     if (status >= 200 && status < 300) return std::move(answer.result.body);
-    throw error_for_status(status, answer.result.body, describe(method, path_and_query), attempts_note(answer.attempts));
+    throw error_for_status(status, answer.result.body, describe(method, path_and_query),
+                           attempts_note(answer.attempts));
   }
 
-  std::string call(const std::string& method, const std::string& path_and_query, const std::string& body) {
+  std::string call(const std::string& method, const std::string& path_and_query,
+                   const std::string& body) {
     if (path_and_query.empty() || path_and_query.front() != '/') {
-      throw KubeError(KubeError::Kind::Invalid, "API path \"" + path_and_query + "\" does not start with '/'");
+      throw KubeError(KubeError::Kind::Invalid,
+                      "API path \"" + path_and_query + "\" does not start with '/'");
     }
     return body_of_success(method, path_and_query, send(method, path_and_query, body));
   }
@@ -153,21 +168,27 @@ std::string KubeClient::post_json(const std::string& path, const std::string& bo
   return impl_->call("POST", path, body);
 }
 
-std::vector<PodInfo> KubeClient::list_pods(const std::string& namespace_, const api::LabelSelector& selector) {
+std::vector<PodInfo> KubeClient::list_pods(const std::string& namespace_,
+                                           const api::LabelSelector& selector) {
   if (!namespace_.empty()) {
-    if (auto problem = api::check_namespace_name(namespace_)) throw KubeError(KubeError::Kind::Invalid, *problem);
+    if (auto problem = api::check_namespace_name(namespace_)) {
+      throw KubeError(KubeError::Kind::Invalid, *problem);
+    }
   }
-  const std::string path = namespace_.empty() ? "/api/v1/pods" : "/api/v1/namespaces/" + namespace_ + "/pods";
+  const std::string path =
+      namespace_.empty() ? "/api/v1/pods" : "/api/v1/namespaces/" + namespace_ + "/pods";
   std::string query = "?limit=" + std::to_string(kPodsPerPage);
   if (!selector.empty()) query += "&labelSelector=" + http::form_encode(selector.to_string());
 
   std::vector<PodInfo> pods;
-  std::set<std::string> seen_tokens;  // a server handing out the same token again would loop forever
+  // A server handing out the same token again would make this loop forever.
+  std::set<std::string> seen_tokens;
   std::string continue_token;
   bool restarted = false;
   while (true) {
-    const std::string page_path =
-        path + (continue_token.empty() ? query : query + "&continue=" + http::form_encode(continue_token));
+    const std::string continuation =
+        continue_token.empty() ? "" : "&continue=" + http::form_encode(continue_token);
+    const std::string page_path = path + query + continuation;
     Impl::Answer answer = impl_->send("GET", page_path, "");
     // 410 Gone: the continue token outlived the API server's history. Start over, once.
     if (answer.result.status == 410 && !continue_token.empty() && !restarted) {
@@ -178,10 +199,12 @@ std::vector<PodInfo> KubeClient::list_pods(const std::string& namespace_, const 
       continue;
     }
     PodListPage page = parse_pod_list(impl_->body_of_success("GET", page_path, std::move(answer)));
-    pods.insert(pods.end(), std::make_move_iterator(page.pods.begin()), std::make_move_iterator(page.pods.end()));
+    pods.insert(pods.end(), std::make_move_iterator(page.pods.begin()),
+                std::make_move_iterator(page.pods.end()));
     if (page.continue_token.empty()) return pods;
     if (!seen_tokens.insert(page.continue_token).second) {
-      throw KubeError(KubeError::Kind::Invalid, "the API server repeated a continue token while listing " + path);
+      throw KubeError(KubeError::Kind::Invalid,
+                      "the API server repeated a continue token while listing " + path);
     }
     continue_token = std::move(page.continue_token);
   }

@@ -30,7 +30,10 @@ struct KubeConnection {
 };
 
 // In a pod: KUBERNETES_SERVICE_HOST/PORT and the mounted service-account token and CA.
-// nullopt when not running in a cluster.
+// nullopt when not running in a cluster. Throws std::runtime_error when the environment says
+// "in a cluster" but the token cannot be read. The mount directory
+// (/var/run/secrets/kubernetes.io/serviceaccount) can be replaced with SMA_SERVICEACCOUNT_DIR,
+// for tests.
 std::optional<KubeConnection> in_cluster_connection();
 
 // Reads the current context (or `context` when given) of a kubeconfig file. Throws

@@ -18,8 +18,8 @@ namespace {
 
 // Ways of authenticating that client-go supports and this client does not. Refusing them beats
 // silently connecting as someone else (or as nobody).
-constexpr const char* kUnsupportedUserKeys[] = {"exec", "auth-provider", "username", "password",
-                                                "as", "as-uid", "as-groups", "as-user-extra"};
+constexpr const char* kUnsupportedUserKeys[] = {
+    "exec", "auth-provider", "username", "password", "as", "as-uid", "as-groups", "as-user-extra"};
 constexpr const char* kUnsupportedClusterKeys[] = {"proxy-url", "tls-server-name"};
 
 class KubeconfigReader {
@@ -45,14 +45,16 @@ class KubeconfigReader {
     }
   }
 
-  std::string scalar(const YAML::Node& parent, const std::string& key, const std::string& where) const {
+  std::string scalar(const YAML::Node& parent, const std::string& key,
+                     const std::string& where) const {
     const YAML::Node node = parent[key];
     if (!node || node.IsNull()) return {};
     if (!node.IsScalar()) fail(where + ": \"" + key + "\" must be a string");
     return node.as<std::string>();
   }
 
-  std::string required_scalar(const YAML::Node& parent, const std::string& key, const std::string& where) const {
+  std::string required_scalar(const YAML::Node& parent, const std::string& key,
+                              const std::string& where) const {
     std::string value = scalar(parent, key, where);
     if (value.empty()) fail(where + " has no \"" + key + "\"");
     return value;
@@ -74,10 +76,13 @@ class KubeconfigReader {
     const YAML::Node entries = root[list];
     if (entries && entries.IsSequence()) {
       for (const auto& entry : entries) {
-        if (entry.IsMap() && entry["name"] && entry["name"].IsScalar() && entry["name"].as<std::string>() == name) {
+        if (entry.IsMap() && entry["name"] && entry["name"].IsScalar() &&
+            entry["name"].as<std::string>() == name) {
           const YAML::Node body = entry[field];
           if (!body || body.IsNull()) return YAML::Node(YAML::NodeType::Map);
-          if (!body.IsMap()) fail(list + " entry \"" + name + "\": \"" + field + "\" must be a mapping");
+          if (!body.IsMap()) {
+            fail(list + " entry \"" + name + "\": \"" + field + "\" must be a mapping");
+          }
           return body;
         }
       }
@@ -87,16 +92,19 @@ class KubeconfigReader {
 
   // Relative paths in a kubeconfig are relative to the file itself. The file must be readable now,
   // so a typo fails at start-up rather than at the first request.
-  std::string readable_file(const std::string& value, const std::string& key, const std::string& where) const {
+  std::string readable_file(const std::string& value, const std::string& key,
+                            const std::string& where) const {
     std::filesystem::path file(value);
     if (file.is_relative()) file = directory_ / file;
     if (!std::ifstream(file)) {
-      fail(where + ": \"" + key + "\" file \"" + file.string() + "\" cannot be read: " + std::strerror(errno));
+      fail(where + ": \"" + key + "\" file \"" + file.string() +
+           "\" cannot be read: " + std::strerror(errno));
     }
     return file.string();
   }
 
-  std::string inline_pem(const std::string& encoded, const std::string& key, const std::string& where) const {
+  std::string inline_pem(const std::string& encoded, const std::string& key,
+                         const std::string& where) const {
     const auto decoded = decode_base64(encoded);
     if (!decoded || decoded->find("-----BEGIN") == std::string::npos) {
       fail(where + ": \"" + key + "\" is not a base64-encoded PEM");
@@ -109,13 +117,15 @@ class KubeconfigReader {
   std::filesystem::path directory_;
 };
 
-void read_cluster(const KubeconfigReader& reader, const YAML::Node& cluster, const std::string& where,
-                  KubeConnection& connection) {
+void read_cluster(const KubeconfigReader& reader, const YAML::Node& cluster,
+                  const std::string& where, KubeConnection& connection) {
   for (const char* key : kUnsupportedClusterKeys) {
     if (cluster[key]) reader.fail(where + " sets \"" + key + "\", which is not supported");
   }
   connection.server = reader.required_scalar(cluster, "server", where);
-  while (connection.server.size() > 1 && connection.server.back() == '/') connection.server.pop_back();
+  while (connection.server.size() > 1 && connection.server.back() == '/') {
+    connection.server.pop_back();
+  }
   connection.insecure_skip_verify = reader.flag(cluster, "insecure-skip-tls-verify", where);
   const std::string ca_data = reader.scalar(cluster, "certificate-authority-data", where);
   const std::string ca_file = reader.scalar(cluster, "certificate-authority", where);
@@ -133,8 +143,9 @@ void read_user(const KubeconfigReader& reader, const YAML::Node& user, const std
                KubeConnection& connection) {
   for (const char* key : kUnsupportedUserKeys) {
     if (user[key]) {
-      reader.fail(where + " authenticates with \"" + key +
-                  "\", which is not supported; use token, tokenFile or client-certificate/client-key");
+      reader.fail(
+          where + " authenticates with \"" + key +
+          "\", which is not supported; use token, tokenFile or client-certificate/client-key");
     }
   }
   connection.token = reader.scalar(user, "token", where);
@@ -148,12 +159,16 @@ void read_user(const KubeconfigReader& reader, const YAML::Node& user, const std
   const std::string key_file = reader.scalar(user, "client-key", where);
   const bool has_cert = !cert_data.empty() || !cert_file.empty();
   const bool has_key = !key_data.empty() || !key_file.empty();
-  if (has_cert && !has_key) reader.fail(where + " has a client certificate but no \"client-key\" or \"client-key-data\"");
+  if (has_cert && !has_key) {
+    reader.fail(where + " has a client certificate but no \"client-key\" or \"client-key-data\"");
+  }
   if (has_key && !has_cert) {
-    reader.fail(where + " has a client key but no \"client-certificate\" or \"client-certificate-data\"");
+    reader.fail(where +
+                " has a client key but no \"client-certificate\" or \"client-certificate-data\"");
   }
   if (!cert_data.empty()) {
-    connection.client_cert_data_pem = reader.inline_pem(cert_data, "client-certificate-data", where);
+    connection.client_cert_data_pem =
+        reader.inline_pem(cert_data, "client-certificate-data", where);
   } else if (!cert_file.empty()) {
     connection.client_cert_file = reader.readable_file(cert_file, "client-certificate", where);
   }
@@ -185,8 +200,8 @@ KubeConnection load_kubeconfig(const std::string& path, const std::string& conte
                "cluster \"" + cluster_name + "\"", connection);
   // A context without a user is anonymous access, which kubectl allows too.
   if (!user_name.empty()) {
-    read_user(reader, reader.named_entry(root, "users", "user", user_name), "user \"" + user_name + "\"",
-              connection);
+    read_user(reader, reader.named_entry(root, "users", "user", user_name),
+              "user \"" + user_name + "\"", connection);
   }
   return connection;
 }

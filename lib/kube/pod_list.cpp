@@ -11,7 +11,9 @@ using Value = rapidjson::Value;
   throw KubeError(KubeError::Kind::Invalid, "the API server's PodList is malformed: " + what);
 }
 
-std::string text_of(const Value& value) { return std::string(value.GetString(), value.GetStringLength()); }
+std::string text_of(const Value& value) {
+  return std::string(value.GetString(), value.GetStringLength());
+}
 
 // The member `name` of `object` when it is present and not null.
 const Value* member(const Value& object, const char* name) {
@@ -43,7 +45,9 @@ PodInfo read_pod(const Value& pod, std::size_t index) {
   if (const Value* labels = member(*metadata, "labels")) {
     if (!labels->IsObject()) malformed(where + ".metadata.labels is not an object");
     for (const auto& label : labels->GetObject()) {
-      if (!label.value.IsString()) malformed(where + ".metadata.labels." + text_of(label.name) + " is not a string");
+      if (!label.value.IsString()) {
+        malformed(where + ".metadata.labels." + text_of(label.name) + " is not a string");
+      }
       info.labels.emplace(text_of(label.name), text_of(label.value));
     }
   }
@@ -59,10 +63,12 @@ PodListPage parse_pod_list(std::string_view body) {
   if (!document.IsObject()) malformed("not a JSON object");
 
   PodListPage page;
-  if (const Value* kind = member(document, "kind"); kind != nullptr && (!kind->IsString() || text_of(*kind) != "PodList")) {
+  if (const Value* kind = member(document, "kind");
+      kind != nullptr && (!kind->IsString() || text_of(*kind) != "PodList")) {
     malformed("kind is not PodList");
   }
-  if (const Value* metadata = member(document, "metadata"); metadata != nullptr && metadata->IsObject()) {
+  if (const Value* metadata = member(document, "metadata");
+      metadata != nullptr && metadata->IsObject()) {
     if (const Value* next = member(*metadata, "continue"); next != nullptr && next->IsString()) {
       page.continue_token = text_of(*next);
     }

@@ -23,7 +23,8 @@ PrivatePemFile::PrivatePemFile(std::string_view pem, std::string_view what) {
   const int fd = ::mkstemp(pattern.data());
   if (fd < 0) {
     throw std::runtime_error("cannot create a private file for the kubeconfig's inline " +
-                             std::string(what) + " in " + temp_directory() + ": " + std::strerror(errno));
+                             std::string(what) + " in " + temp_directory() + ": " +
+                             std::strerror(errno));
   }
   std::string_view rest = pem;
   while (!rest.empty()) {
@@ -33,8 +34,8 @@ PrivatePemFile::PrivatePemFile(std::string_view pem, std::string_view what) {
       const int error = errno;
       ::close(fd);
       ::unlink(pattern.c_str());
-      throw std::runtime_error("cannot write the kubeconfig's inline " + std::string(what) + " to " + pattern +
-                               ": " + std::strerror(error));
+      throw std::runtime_error("cannot write the kubeconfig's inline " + std::string(what) +
+                               " to " + pattern + ": " + std::strerror(error));
     }
     rest.remove_prefix(static_cast<std::size_t>(written));
   }

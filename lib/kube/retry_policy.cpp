@@ -24,16 +24,23 @@ bool worth_retrying_failure(http::FetchError::Kind failure, CallKind kind) {
   return true;
 }
 
-std::chrono::milliseconds backoff_delay(int retry, std::chrono::milliseconds initial, double jitter) {
+std::chrono::milliseconds backoff_delay(int retry, std::chrono::milliseconds initial,
+                                        double jitter) {
   const int doublings = std::clamp(retry - 1, 0, 20);
-  const std::chrono::milliseconds base = std::min<std::chrono::milliseconds>(initial * (1LL << doublings), kMaxBackoff);
+  const std::chrono::milliseconds base =
+      std::min<std::chrono::milliseconds>(initial * (1LL << doublings), kMaxBackoff);
   const double factor = 0.5 + std::clamp(jitter, 0.0, 0.999999);
-  return std::chrono::milliseconds(static_cast<long long>(static_cast<double>(base.count()) * factor));
+  return std::chrono::milliseconds(
+      static_cast<long long>(static_cast<double>(base.count()) * factor));
 }
 
 std::optional<std::chrono::milliseconds> retry_after_delay(std::string_view header) {
-  while (!header.empty() && std::isspace(static_cast<unsigned char>(header.front()))) header.remove_prefix(1);
-  while (!header.empty() && std::isspace(static_cast<unsigned char>(header.back()))) header.remove_suffix(1);
+  while (!header.empty() && std::isspace(static_cast<unsigned char>(header.front()))) {
+    header.remove_prefix(1);
+  }
+  while (!header.empty() && std::isspace(static_cast<unsigned char>(header.back()))) {
+    header.remove_suffix(1);
+  }
   if (header.empty() || header.size() > 9 ||
       !std::all_of(header.begin(), header.end(), [](unsigned char c) { return std::isdigit(c); })) {
     return std::nullopt;

@@ -18,7 +18,8 @@ bool worth_retrying_failure(http::FetchError::Kind failure, CallKind kind);
 
 // Exponential backoff: initial * 2^(retry-1), scaled by a jitter factor in [0.5, 1.5) so clients
 // that failed together do not come back together. `retry` counts from 1; `jitter` is in [0, 1).
-std::chrono::milliseconds backoff_delay(int retry, std::chrono::milliseconds initial, double jitter);
+std::chrono::milliseconds backoff_delay(int retry, std::chrono::milliseconds initial,
+                                        double jitter);
 
 // A Retry-After header in delay-seconds form, capped at 5 s so one call cannot stall for long.
 // nullopt for an absent or HTTP-date value (the backoff applies then).

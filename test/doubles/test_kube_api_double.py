@@ -316,11 +316,12 @@ class PagingTests(DoubleTestCase):
 
     def test_continue_reads_a_consistent_snapshot_until_compaction(self):
         first = self.list_pods("default", limit=2)
+        token = {"continue": first["metadata"]["continue"]}
         self.double.control("POST", "fixture", {"kind": "List", "items": []})
-        later = self.list_pods("default", limit=10, **{"continue": first["metadata"]["continue"]})
+        later = self.list_pods("default", limit=10, **token)
         self.assertEqual(len(later["items"]), 4)
         self.assertEqual(self.double.control("POST", "compact").status, 200)
-        expired = self.double.request("GET", pods_path("default", limit=2, **{"continue": first["metadata"]["continue"]}))
+        expired = self.double.request("GET", pods_path("default", limit=2, **token))
         self.assertIn("too old", self.assert_status(expired, 410, "Expired")["message"])
 
     def test_bad_paging_parameters_are_400(self):

@@ -1,4 +1,5 @@
 """Starts the real sysdig-metrics-adapter binary on a free loopback port and talks HTTPS to it."""
+import atexit
 import http.client
 import json
 import os
@@ -10,6 +11,17 @@ import time
 
 BINARY = os.environ.get("SMA_BINARY", os.path.join(os.path.dirname(__file__), "..", "..", "build",
                                                     "sysdig-metrics-adapter"))
+
+
+_live = set()
+
+
+@atexit.register
+def _kill_leftovers():
+    """A test that failed before stop() must not leave a daemon running after the test run."""
+    for proc in list(_live):
+        if proc.poll() is None:
+            proc.kill()
 
 
 class Response:
@@ -33,6 +45,7 @@ class Adapter:
         environment = {k: v for k, v in os.environ.items() if k not in ("SDC_ENDPOINT", "SDC_TOKEN", "CLUSTER_NAME")}
         environment.update(env or {})
         self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment)
+        _live.add(self.proc)
         self.log_lines = []
         self._lines = queue.Queue()
         threading.Thread(target=self._drain, daemon=True).start()

@@ -1,4 +1,5 @@
 """Starts the test doubles of test/doubles as subprocesses and drives their control APIs."""
+import atexit
 import json
 import os
 import subprocess
@@ -9,12 +10,23 @@ import urllib.request
 DOUBLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "doubles")
 
 
+_live = set()
+
+
+@atexit.register
+def _kill_leftovers():
+    for proc in list(_live):
+        if proc.poll() is None:
+            proc.kill()
+
+
 class DoubleProcess:
     """A double started as `python3 <script> --port 0 ...` that prints one JSON line when listening."""
 
     def __init__(self, script, *args):
         self.proc = subprocess.Popen([sys.executable, os.path.join(DOUBLES, script), "--port", "0", *args],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        _live.add(self.proc)
         line = self.proc.stdout.readline()
         if not line:
             raise RuntimeError(f"{script} did not start: " + self.proc.stderr.read())

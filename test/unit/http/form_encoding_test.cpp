@@ -4,7 +4,8 @@
 
 using sma::http::form_encode;
 
-TEST_CASE("form encoding keeps unreserved bytes, turns spaces into + and escapes the rest", "[form]") {
+TEST_CASE("form encoding keeps unreserved bytes, turns spaces into + and escapes the rest",
+          "[form]") {
   CHECK(form_encode("") == "");
   CHECK(form_encode("AZaz09-_.~") == "AZaz09-_.~");
   CHECK(form_encode("a b") == "a+b");

@@ -76,13 +76,15 @@ void answer_ok(const ReceivedRequest&, ServerConnection& connection) {
 sma::http::testing::Responder stream_body(std::size_t total, bool chunked) {
   return [total, chunked](const ReceivedRequest&, ServerConnection& connection) {
     std::string head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n";
-    head += chunked ? "Transfer-Encoding: chunked\r\n" : "Content-Length: " + std::to_string(total) + "\r\n";
+    head += chunked ? "Transfer-Encoding: chunked\r\n"
+                    : "Content-Length: " + std::to_string(total) + "\r\n";
     if (!connection.write(head + "\r\n")) return;
     const std::string piece(64 * 1024, 'x');
     char size_line[32];
     std::snprintf(size_line, sizeof size_line, "%zx\r\n", piece.size());
     for (std::size_t sent = 0; sent < total; sent += piece.size()) {
-      const bool ok = chunked ? connection.write(size_line + piece + "\r\n") : connection.write(piece);
+      const bool ok =
+          chunked ? connection.write(size_line + piece + "\r\n") : connection.write(piece);
       if (!ok) return;
     }
     if (chunked) connection.write("0\r\n\r\n");
@@ -140,7 +142,8 @@ TEST_CASE("HTTP error statuses and redirects are results, not errors", "[fetcher
   environment.clear_proxies();
   LoopbackHttpServer server([](const ReceivedRequest& request, ServerConnection& connection) {
     if (request.target == "/busy") {
-      connection.write(http_response(429, R"({"message":"slow down"})", "application/json", "Retry-After: 2\r\n"));
+      connection.write(http_response(429, R"({"message":"slow down"})", "application/json",
+                                     "Retry-After: 2\r\n"));
     } else if (request.target == "/moved") {
       connection.write(http_response(302, "", "", "Location: http://127.0.0.1:1/elsewhere\r\n"));
     } else {
@@ -162,9 +165,8 @@ TEST_CASE("HTTP error statuses and redirects are results, not errors", "[fetcher
 TEST_CASE("a server that does not answer in time gives Timeout", "[fetcher]") {
   ScopedEnvironment environment;
   environment.clear_proxies();
-  LoopbackHttpServer server([](const ReceivedRequest&, ServerConnection& connection) {
-    connection.pause(5s);
-  });
+  LoopbackHttpServer server(
+      [](const ReceivedRequest&, ServerConnection& connection) { connection.pause(5s); });
   FetcherOptions options;
   options.timeout = 300ms;
   HttpFetcher fetcher(options);
@@ -184,7 +186,9 @@ TEST_CASE("the timeout covers the whole request, not each read", "[fetcher]") {
   environment.clear_proxies();
   // One byte every 50 ms keeps every single read well inside the timeout.
   LoopbackHttpServer server([](const ReceivedRequest&, ServerConnection& connection) {
-    if (!connection.write("HTTP/1.1 200 OK\r\nContent-Length: 100\r\nConnection: close\r\n\r\n")) return;
+    if (!connection.write("HTTP/1.1 200 OK\r\nContent-Length: 100\r\nConnection: close\r\n\r\n")) {
+      return;
+    }
     for (int i = 0; i < 100; ++i) {
       if (!connection.write("x")) return;
       connection.pause(50ms);
@@ -199,19 +203,22 @@ TEST_CASE("the timeout covers the whole request, not each read", "[fetcher]") {
   CHECK(Clock::now() - started < 1000ms);
 }
 
-TEST_CASE("a refused connection gives Connect, naming the URL without its query or headers", "[fetcher]") {
+TEST_CASE("a refused connection gives Connect, naming the URL without its query or headers",
+          "[fetcher]") {
   ScopedEnvironment environment;
   environment.clear_proxies();
   HttpFetcher fetcher(quick_options());
   const int port = refused_port();
-  OutgoingRequest request = get("http://127.0.0.1:" + std::to_string(port) + "/api/v1/pods?labelSelector=secret-ish");
+  OutgoingRequest request =
+      get("http://127.0.0.1:" + std::to_string(port) + "/api/v1/pods?labelSelector=secret-ish");
   request.headers = {{"Authorization", "Bearer super-secret-token"}};
 
   const FetchError error = fetch_error(fetcher, request);
 
   CHECK(error.kind() == FetchError::Kind::Connect);
   const std::string message = error.what();
-  CHECK(message.find("http://127.0.0.1:" + std::to_string(port) + "/api/v1/pods") != std::string::npos);
+  CHECK(message.find("http://127.0.0.1:" + std::to_string(port) + "/api/v1/pods") !=
+        std::string::npos);
   CHECK(message.find("labelSelector") == std::string::npos);
   CHECK(message.find("super-secret-token") == std::string::npos);
 }
@@ -225,7 +232,8 @@ TEST_CASE("a connection closed before the answer gives Protocol", "[fetcher]") {
   CHECK(fetch_error(fetcher, get(server.url("/drop"))).kind() == FetchError::Kind::Protocol);
 }
 
-TEST_CASE("an answer over the body limit gives BodyTooLarge without reading the rest", "[fetcher]") {
+TEST_CASE("an answer over the body limit gives BodyTooLarge without reading the rest",
+          "[fetcher]") {
   ScopedEnvironment environment;
   environment.clear_proxies();
   const std::size_t total = 64u * 1024 * 1024;
@@ -239,7 +247,8 @@ TEST_CASE("an answer over the body limit gives BodyTooLarge without reading the 
   const auto started = Clock::now();
   const FetchError error = fetch_error(fetcher, get(server.url("/huge")));
   CHECK(error.kind() == FetchError::Kind::BodyTooLarge);
-  CHECK_THAT(error.what(), Catch::Contains("larger than 1048576 bytes") && Catch::Contains("/huge"));
+  CHECK_THAT(error.what(),
+             Catch::Contains("larger than 1048576 bytes") && Catch::Contains("/huge"));
   CHECK(Clock::now() - started < 1000ms);
 }
 
@@ -254,10 +263,13 @@ TEST_CASE("the body limit stops a server that keeps sending", "[fetcher]") {
   options.max_body_bytes = 512 * 1024;
   HttpFetcher fetcher(options);
 
-  CHECK(fetch_error(fetcher, get(server->url("/endless"))).kind() == FetchError::Kind::BodyTooLarge);
+  CHECK(fetch_error(fetcher, get(server->url("/endless"))).kind() ==
+        FetchError::Kind::BodyTooLarge);
   // Wait for the responder to notice the closed connection, then count what it managed to send.
   const auto deadline = Clock::now() + 1500ms;
-  while (server->total_bytes_written() == 0 && Clock::now() < deadline) std::this_thread::sleep_for(10ms);
+  while (server->total_bytes_written() == 0 && Clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);
+  }
   CHECK(server->total_bytes_written() > 0);
   CHECK(server->total_bytes_written() < 32u * 1024 * 1024);
 }
@@ -275,7 +287,8 @@ TEST_CASE("an answer without length or chunking is bounded too", "[fetcher]") {
   options.max_body_bytes = 256 * 1024;
   HttpFetcher fetcher(options);
 
-  CHECK(fetch_error(fetcher, get(server.url("/until-eof"))).kind() == FetchError::Kind::BodyTooLarge);
+  CHECK(fetch_error(fetcher, get(server.url("/until-eof"))).kind() ==
+        FetchError::Kind::BodyTooLarge);
 }
 
 TEST_CASE("an answer of exactly the limit is accepted", "[fetcher]") {
@@ -342,7 +355,8 @@ TEST_CASE("a trusted certificate for another host name is refused", "[fetcher][t
   ScopedEnvironment environment;
   environment.clear_proxies();
   const auto& pki = test_certificates();
-  LoopbackHttpServer server(answer_ok, ServerTls{pki.wrong_host_cert_file, pki.wrong_host_key_file, ""});
+  LoopbackHttpServer server(answer_ok,
+                            ServerTls{pki.wrong_host_cert_file, pki.wrong_host_key_file, ""});
   FetcherOptions options = quick_options();
   options.ca_file = pki.ca_file;
   HttpFetcher fetcher(options);
@@ -356,7 +370,8 @@ TEST_CASE("a client certificate is presented for mutual TLS", "[fetcher][tls]") 
   ScopedEnvironment environment;
   environment.clear_proxies();
   const auto& pki = test_certificates();
-  LoopbackHttpServer server(answer_ok, ServerTls{pki.server_cert_file, pki.server_key_file, pki.ca_file});
+  LoopbackHttpServer server(answer_ok,
+                            ServerTls{pki.server_cert_file, pki.server_key_file, pki.ca_file});
   FetcherOptions options = quick_options();
   options.ca_file = pki.ca_file;
 
@@ -448,7 +463,8 @@ TEST_CASE("one fetcher serves many threads at once", "[fetcher]") {
       for (int i = 0; i < 5; ++i) {
         const std::string path = "/t" + std::to_string(t) + "/" + std::to_string(i);
         try {
-          answers[static_cast<std::size_t>(t * 5 + i)] = fetcher.fetch(get(server.url(path))).body == path ? "ok" : "wrong";
+          answers[static_cast<std::size_t>(t * 5 + i)] =
+              fetcher.fetch(get(server.url(path))).body == path ? "ok" : "wrong";
         } catch (const std::exception& error) {
           answers[static_cast<std::size_t>(t * 5 + i)] = error.what();
         }
@@ -461,8 +477,9 @@ TEST_CASE("one fetcher serves many threads at once", "[fetcher]") {
 
 TEST_CASE("URLs that are not absolute http(s) URLs are refused", "[fetcher]") {
   HttpFetcher fetcher(quick_options());
-  for (const char* url : {"ftp://example.com/", "/relative", "http:///nohost", "http://user:pw@example.com/",
-                          "http://example.com:99999/", "http://example.com/a b"}) {
+  for (const char* url :
+       {"ftp://example.com/", "/relative", "http:///nohost", "http://user:pw@example.com/",
+        "http://example.com:99999/", "http://example.com/a b"}) {
     INFO(url);
     const FetchError error = fetch_error(fetcher, get(url));
     CHECK(error.kind() == FetchError::Kind::Protocol);

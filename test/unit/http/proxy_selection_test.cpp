@@ -57,8 +57,10 @@ TEST_CASE("the environment picks the proxy by scheme, upper case first", "[proxy
   environment.set("no_proxy", ".svc,10.0.0.0/8");
   const auto selection = ProxySelection::from_options(FetcherOptions{});
 
-  CHECK(selection.proxy_for(parse_request_target("https://api.example.com/"))->address == "http://upper:1");
-  CHECK(selection.proxy_for(parse_request_target("http://api.example.com/"))->address == "http://plain:3");
+  CHECK(selection.proxy_for(parse_request_target("https://api.example.com/"))->address ==
+        "http://upper:1");
+  CHECK(selection.proxy_for(parse_request_target("http://api.example.com/"))->address ==
+        "http://plain:3");
   CHECK_FALSE(selection.proxy_for(parse_request_target("https://kubernetes.default.svc/")));
   CHECK_FALSE(selection.proxy_for(parse_request_target("https://10.96.0.1:443/")));
 }

@@ -36,7 +36,8 @@ class ScopedEnvironment {
   }
 
   void clear_proxies() {
-    for (const char* name : {"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy"}) {
+    for (const char* name :
+         {"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy"}) {
       unset(name);
     }
   }

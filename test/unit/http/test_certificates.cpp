@@ -14,9 +14,7 @@ void run(const std::string& command) {
   }
 }
 
-void write_file(const std::string& path, const std::string& text) {
-  std::ofstream(path) << text;
-}
+void write_file(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 
 // A key and a certificate signed by the test CA, with the given extensions.
 void issue(const TestCertificates& pki, const std::string& name, const std::string& extensions,
@@ -35,17 +33,23 @@ struct Pki {
   TestCertificates files;
 
   Pki() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "sma-http-test-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("test certificates: mkdtemp failed");
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "sma-http-test-XXXXXX").string();
+    if (mkdtemp(pattern.data()) == nullptr) {
+      throw std::runtime_error("test certificates: mkdtemp failed");
+    }
     files.directory = pattern;
     files.ca_file = files.directory + "/ca.crt";
     run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2"
-        " -subj /CN=sma-test-ca -keyout " + files.directory + "/ca.key -out " + files.ca_file);
-    issue(files, "server", "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
+        " -subj /CN=sma-test-ca -keyout " +
+        files.directory + "/ca.key -out " + files.ca_file);
+    issue(files, "server",
+          "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
           files.server_cert_file, files.server_key_file);
     issue(files, "wrong-host", "subjectAltName=DNS:wrong.example\nextendedKeyUsage=serverAuth\n",
           files.wrong_host_cert_file, files.wrong_host_key_file);
-    issue(files, "client", "extendedKeyUsage=clientAuth\n", files.client_cert_file, files.client_key_file);
+    issue(files, "client", "extendedKeyUsage=clientAuth\n", files.client_cert_file,
+          files.client_key_file);
   }
 
   ~Pki() {

@@ -28,7 +28,7 @@ TEST_CASE("a token file is re-read when it is replaced or rewritten", "[token]")
   CHECK(token.current() == "third-longer");
 }
 
-TEST_CASE("a vanished token file keeps the last token; one never read is an error", "[token]") {
+TEST_CASE("a vanished token file keeps the last token, one never read is an error", "[token]") {
   ScratchDirectory scratch;
   const std::string path = scratch.write("token", "kept");
   BearerToken token = BearerToken::from_file(path);

@@ -18,7 +18,8 @@ TEST_CASE("outside a cluster there is no in-cluster connection", "[in_cluster]")
   CHECK_FALSE(in_cluster_connection().has_value());
 }
 
-TEST_CASE("the service address, token file and CA come from the environment and the mount", "[in_cluster]") {
+TEST_CASE("the service address, token file and CA come from the environment and the mount",
+          "[in_cluster]") {
   ScopedEnvironment environment;
   ScratchDirectory mount;
   mount.write("token", "sa-token");

@@ -26,7 +26,8 @@ TEST_CASE("base64 decodes with or without padding and line breaks", "[base64]") 
   CHECK_FALSE(decode_base64("-_8="));  // URL-safe alphabet is not what kubeconfigs use
 }
 
-TEST_CASE("a private PEM file is readable by its owner only and removed with its object", "[pem_file]") {
+TEST_CASE("a private PEM file is readable by its owner only and removed with its object",
+          "[pem_file]") {
   std::string path;
   {
     PrivatePemFile file("-----BEGIN PRIVATE KEY-----\n", "client-key");

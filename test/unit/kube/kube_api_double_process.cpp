@@ -2,11 +2,10 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <rapidjson/document.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <rapidjson/document.h>
 
 #include <chrono>
 #include <stdexcept>
@@ -21,7 +20,8 @@ std::string read_line(int fd, std::chrono::milliseconds timeout) {
   std::string line;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (line.find('\n') == std::string::npos) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return {};
     pollfd waiting{fd, POLLIN, 0};
     if (::poll(&waiting, 1, static_cast<int>(left.count())) <= 0) return {};
@@ -38,10 +38,13 @@ std::string read_line(int fd, std::chrono::milliseconds timeout) {
 KubeApiDoubleProcess::KubeApiDoubleProcess(const std::string& token) {
   // The tests talk to loopback directly; a proxy set in the environment of a CI machine must not
   // intercept them (the fetcher, like Go, does not exempt loopback on its own).
-  for (const char* name : {"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy"}) ::unsetenv(name);
+  for (const char* name : {"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy"}) {
+    ::unsetenv(name);
+  }
 
   // Everything the child needs is built before fork(): only exec-safe calls happen after it.
-  std::vector<std::string> args = {SMA_PYTHON3, SMA_KUBE_API_DOUBLE, "--port", "0", "--token", token};
+  std::vector<std::string> args = {SMA_PYTHON3, SMA_KUBE_API_DOUBLE, "--port",
+                                   "0",         "--token",           token};
   std::vector<char*> argv;
   for (auto& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
@@ -52,7 +55,8 @@ KubeApiDoubleProcess::KubeApiDoubleProcess(const std::string& token) {
   if (pid_ == 0) {
     ::dup2(out[1], STDOUT_FILENO);
     const int quiet = ::open("/dev/null", O_WRONLY);
-    ::dup2(quiet, STDERR_FILENO);  // one log line per request; the tests read the control API instead
+    ::dup2(quiet,
+           STDERR_FILENO);  // one log line per request; the tests read the control API instead
     ::close(out[0]);
     ::close(out[1]);
     ::execv(argv[0], argv.data());
@@ -63,10 +67,12 @@ KubeApiDoubleProcess::KubeApiDoubleProcess(const std::string& token) {
   ::close(out[0]);
   rapidjson::Document info;
   info.Parse(line.c_str());
-  if (line.empty() || info.HasParseError() || !info.IsObject() || !info.HasMember("port") || !info.HasMember("ca_file")) {
+  if (line.empty() || info.HasParseError() || !info.IsObject() || !info.HasMember("port") ||
+      !info.HasMember("ca_file")) {
     ::kill(pid_, SIGKILL);
     ::waitpid(pid_, nullptr, 0);
-    throw std::runtime_error("the Kubernetes API double did not start (" + std::string(SMA_KUBE_API_DOUBLE) + ")");
+    throw std::runtime_error("the Kubernetes API double did not start (" +
+                             std::string(SMA_KUBE_API_DOUBLE) + ")");
   }
   port_ = info["port"].GetInt();
   ca_file_ = info["ca_file"].GetString();
@@ -85,9 +91,12 @@ KubeApiDoubleProcess::~KubeApiDoubleProcess() {
   ::waitpid(pid_, nullptr, 0);
 }
 
-std::string KubeApiDoubleProcess::server() const { return "https://127.0.0.1:" + std::to_string(port_); }
+std::string KubeApiDoubleProcess::server() const {
+  return "https://127.0.0.1:" + std::to_string(port_);
+}
 
-std::string KubeApiDoubleProcess::control(const std::string& method, const std::string& path, const std::string& body) {
+std::string KubeApiDoubleProcess::control(const std::string& method, const std::string& path,
+                                          const std::string& body) {
   http::OutgoingRequest request;
   request.method = method;
   request.url = server() + "/_control/" + path;
@@ -95,8 +104,8 @@ std::string KubeApiDoubleProcess::control(const std::string& method, const std::
   request.headers = {{"Content-Type", "application/json"}};
   const auto result = control_fetcher_->fetch(request);
   if (result.status < 200 || result.status >= 300) {
-    throw std::runtime_error("control " + method + " " + path + " answered " + std::to_string(result.status) + ": " +
-                             result.body);
+    throw std::runtime_error("control " + method + " " + path + " answered " +
+                             std::to_string(result.status) + ": " + result.body);
   }
   return result.body;
 }

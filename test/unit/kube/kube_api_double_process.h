@@ -26,7 +26,8 @@ class KubeApiDoubleProcess {
   const std::string& ca_file() const { return ca_file_; }
 
   // A control API call (/_control/<path>); returns the answer body, throws unless it is 2xx.
-  std::string control(const std::string& method, const std::string& path, const std::string& body = "");
+  std::string control(const std::string& method, const std::string& path,
+                      const std::string& body = "");
   void inject_fault(const std::string& fault_json) { control("POST", "faults", fault_json); }
   // The recorded API requests as JSON.
   std::string requests() { return control("GET", "requests"); }

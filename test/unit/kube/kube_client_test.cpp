@@ -11,12 +11,13 @@
 #include <string>
 #include <vector>
 
-#include "test/unit/kube/kube_api_double_process.h"
 #include "test/unit/http/scoped_environment.h"
+#include "test/unit/kube/kube_api_double_process.h"
 #include "test/unit/kube/scratch_directory.h"
 
 using namespace std::chrono_literals;
 using sma::api::LabelSelector;
+using sma::http::testing::ScopedEnvironment;
 using sma::kube::KubeClient;
 using sma::kube::KubeClientOptions;
 using sma::kube::KubeConnection;
@@ -24,7 +25,6 @@ using sma::kube::KubeError;
 using sma::kube::PodInfo;
 using sma::kube::testing::KubeApiDoubleProcess;
 using sma::kube::testing::ScratchDirectory;
-using sma::http::testing::ScopedEnvironment;
 
 namespace {
 
@@ -73,7 +73,9 @@ std::vector<Recorded> recorded(KubeApiDoubleProcess& double_process) {
       request.query[parameter.name.GetString()] = parameter.value.GetArray()[0].GetString();
     }
     const auto& headers = entry["headers"];
-    if (headers.HasMember("authorization")) request.authorization = headers["authorization"].GetString();
+    if (headers.HasMember("authorization")) {
+      request.authorization = headers["authorization"].GetString();
+    }
     out.push_back(request);
   }
   return out;
@@ -94,8 +96,8 @@ std::string bulk_fixture(int count, const std::string& namespace_) {
   std::string items;
   for (int i = 0; i < count; ++i) {
     if (i > 0) items += ",";
-    items += R"({"kind":"Pod","metadata":{"name":"bulk-)" + std::to_string(i) + R"(","namespace":")" + namespace_ +
-             R"(","labels":{"app":"bulk"}}})";
+    items += R"({"kind":"Pod","metadata":{"name":"bulk-)" + std::to_string(i) +
+             R"(","namespace":")" + namespace_ + R"(","labels":{"app":"bulk"}}})";
   }
   return R"({"kind":"List","apiVersion":"v1","items":[)" + items + "]}";
 }
@@ -121,11 +123,13 @@ TEST_CASE("list_pods returns the running pods a selector picks in one namespace"
   CHECK(requests[0].authorization == std::string("Bearer ") + KubeApiDoubleProcess::kToken);
 }
 
-TEST_CASE("list_pods sends the canonical selector form and lists all namespaces without one", "[kube_client]") {
+TEST_CASE("list_pods sends the canonical selector form and lists all namespaces without one",
+          "[kube_client]") {
   KubeApiDoubleProcess api;
   KubeClient client(connection_to(api), quick_retries());
 
-  const auto set_based = client.list_pods("default", LabelSelector::parse("tier,app in (redis, kuard),app!=kuard"));
+  const auto set_based =
+      client.list_pods("default", LabelSelector::parse("tier,app in (redis, kuard),app!=kuard"));
   CHECK(names(set_based) == std::vector<std::string>{"redis-0", "redis-1"});
   CHECK(names(client.list_pods("payments", LabelSelector::parse("app=kuard"))) ==
         std::vector<std::string>{"kuard-7d4f-1", "kuard-7d4f-2"});
@@ -134,7 +138,8 @@ TEST_CASE("list_pods sends the canonical selector form and lists all namespaces 
 
   const auto requests = recorded(api);
   REQUIRE(requests.size() == 4);
-  CHECK(requests[0].query.at("labelSelector") == LabelSelector::parse("tier,app in (redis, kuard),app!=kuard").to_string());
+  CHECK(requests[0].query.at("labelSelector") ==
+        LabelSelector::parse("tier,app in (redis, kuard),app!=kuard").to_string());
   CHECK(requests[2].path == "/api/v1/pods");
   CHECK(requests[2].query.count("labelSelector") == 0);
 }
@@ -172,14 +177,16 @@ TEST_CASE("5xx answers are retried and a later success is returned", "[kube_clie
   CHECK(recorded(api).size() == 3);
 }
 
-TEST_CASE("persistent 5xx becomes Unavailable naming the status, the message and the attempts", "[kube_client][retry]") {
+TEST_CASE("persistent 5xx becomes Unavailable naming the status, the message and the attempts",
+          "[kube_client][retry]") {
   KubeApiDoubleProcess api;
   api.inject_fault(R"({"status": 500})");
   KubeClient client(connection_to(api), quick_retries(3));
 
   const KubeError error = kube_error([&] { client.list_pods("default", LabelSelector()); });
   CHECK(error.kind() == KubeError::Kind::Unavailable);
-  CHECK_THAT(error.what(), Catch::Contains("HTTP 500") && Catch::Contains("injected fault: HTTP 500") &&
+  CHECK_THAT(error.what(), Catch::Contains("HTTP 500") &&
+                               Catch::Contains("injected fault: HTTP 500") &&
                                Catch::Contains("after 3 attempts") &&
                                Catch::Contains("/api/v1/namespaces/default/pods"));
   CHECK_THAT(error.what(), !Catch::Contains("limit=500"));
@@ -208,7 +215,8 @@ TEST_CASE("401 and 403 are Rejected with a hint and the API's own message", "[ku
     KubeClient client(connection, quick_retries());
     const KubeError error = kube_error([&] { client.list_pods("default", LabelSelector()); });
     CHECK(error.kind() == KubeError::Kind::Rejected);
-    CHECK_THAT(error.what(), Catch::Contains("HTTP 401: Unauthorized") && Catch::Contains("credentials"));
+    CHECK_THAT(error.what(),
+               Catch::Contains("HTTP 401: Unauthorized") && Catch::Contains("credentials"));
     CHECK_THAT(error.what(), !Catch::Contains("not-the-token"));
     CHECK(recorded(api).size() == 1);  // never retried
   }
@@ -230,11 +238,13 @@ TEST_CASE("other 4xx answers and malformed bodies are Invalid and not retried", 
   SECTION("404") {
     const KubeError error = kube_error([&] { client.get_json("/api/v1/services"); });
     CHECK(error.kind() == KubeError::Kind::Invalid);
-    CHECK_THAT(error.what(), Catch::Contains("HTTP 404") && Catch::Contains("could not find the requested resource"));
+    CHECK_THAT(error.what(), Catch::Contains("HTTP 404") &&
+                                 Catch::Contains("could not find the requested resource"));
   }
   SECTION("a selector the server refuses") {
     api.inject_fault(R"({"status": 400, "count": 1})");
-    CHECK(kube_error([&] { client.list_pods("default", LabelSelector()); }).kind() == KubeError::Kind::Invalid);
+    CHECK(kube_error([&] { client.list_pods("default", LabelSelector()); }).kind() ==
+          KubeError::Kind::Invalid);
   }
   SECTION("garbage instead of a PodList") {
     api.inject_fault(R"({"mode": "garbage"})");
@@ -262,7 +272,8 @@ TEST_CASE("transport failures are retried for reads, then Unavailable", "[kube_c
     const auto started = Clock::now();
     const KubeError error = kube_error([&] { client.list_pods("default", LabelSelector()); });
     CHECK(error.kind() == KubeError::Kind::Unavailable);
-    CHECK_THAT(error.what(), Catch::Contains("no complete answer within 300 ms") && Catch::Contains("2 attempts"));
+    CHECK_THAT(error.what(), Catch::Contains("no complete answer within 300 ms") &&
+                                 Catch::Contains("2 attempts"));
     CHECK(Clock::now() - started < 1500ms);
   }
 }
@@ -280,7 +291,8 @@ TEST_CASE("nothing listening is Unavailable after the attempts", "[kube_client][
 TEST_CASE("POST is retried only where the server cannot have acted on it", "[kube_client][retry]") {
   KubeApiDoubleProcess api;
   KubeClient client(connection_to(api), quick_retries(3));
-  const std::string review = R"({"apiVersion":"authorization.k8s.io/v1","kind":"SubjectAccessReview"})";
+  const std::string review =
+      R"({"apiVersion":"authorization.k8s.io/v1","kind":"SubjectAccessReview"})";
 
   SECTION("503 is retried; the final 405 is Invalid") {
     api.inject_fault(R"({"status": 503, "count": 1})");
@@ -292,7 +304,8 @@ TEST_CASE("POST is retried only where the server cannot have acted on it", "[kub
   }
   SECTION("500 is not retried") {
     api.inject_fault(R"({"status": 500})");
-    CHECK(kube_error([&] { client.post_json("/apis/x", review); }).kind() == KubeError::Kind::Unavailable);
+    CHECK(kube_error([&] { client.post_json("/apis/x", review); }).kind() ==
+          KubeError::Kind::Unavailable);
     CHECK(recorded(api).size() == 1);
   }
   SECTION("a timeout is not retried") {
@@ -300,7 +313,8 @@ TEST_CASE("POST is retried only where the server cannot have acted on it", "[kub
     KubeClientOptions options = quick_retries(3);
     options.timeout = 200ms;
     KubeClient impatient(connection_to(api), options);
-    CHECK(kube_error([&] { impatient.post_json("/apis/x", review); }).kind() == KubeError::Kind::Unavailable);
+    CHECK(kube_error([&] { impatient.post_json("/apis/x", review); }).kind() ==
+          KubeError::Kind::Unavailable);
     CHECK(recorded(api).size() == 1);
   }
 }
@@ -309,7 +323,8 @@ TEST_CASE("get_json returns the body of a 2xx answer", "[kube_client]") {
   KubeApiDoubleProcess api;
   KubeClient client(connection_to(api), quick_retries());
   const std::string body = client.get_json("/api/v1/namespaces/payments/pods/kuard-7d4f-1");
-  CHECK_THAT(body, Catch::StartsWith(R"({"kind":"Pod","apiVersion":"v1","metadata":{"name":"kuard-7d4f-1")"));
+  CHECK_THAT(body, Catch::StartsWith(
+                       R"({"kind":"Pod","apiVersion":"v1","metadata":{"name":"kuard-7d4f-1")"));
   CHECK(kube_error([&] { client.get_json("api/v1/pods"); }).kind() == KubeError::Kind::Invalid);
 }
 
@@ -333,7 +348,8 @@ TEST_CASE("a token file is read again when it changes", "[kube_client][token]") 
   CHECK(requests[1].authorization == "Bearer rotated-token");
 }
 
-TEST_CASE("a client through a kubeconfig with inline CA data reaches the double", "[kube_client][kubeconfig]") {
+TEST_CASE("a client through a kubeconfig with inline CA data reaches the double",
+          "[kube_client][kubeconfig]") {
   KubeApiDoubleProcess api;
   ScratchDirectory scratch;
   const std::string ca_pem = sma::kube::testing::read_file(api.ca_file());
@@ -341,7 +357,9 @@ TEST_CASE("a client through a kubeconfig with inline CA data reaches the double"
   {
     // base64 with the openssl command line keeps the test independent of the decoder under test.
     const std::string pem_path = scratch.write("ca.pem", ca_pem);
-    REQUIRE(std::system(("openssl base64 -A -in " + pem_path + " -out " + scratch.path() + "/ca.b64").c_str()) == 0);
+    REQUIRE(
+        std::system(("openssl base64 -A -in " + pem_path + " -out " + scratch.path() + "/ca.b64")
+                        .c_str()) == 0);
     encoded = sma::kube::testing::read_file(scratch.path() + "/ca.b64");
   }
   const std::string kubeconfig = scratch.write("config", R"(apiVersion: v1
@@ -366,7 +384,9 @@ users:
   const auto inline_pem_files = [&] {
     std::vector<std::filesystem::path> found;
     for (const auto& entry : std::filesystem::directory_iterator(scratch.path())) {
-      if (entry.path().filename().string().rfind("sma-kube-ca-", 0) == 0) found.push_back(entry.path());
+      if (entry.path().filename().string().rfind("sma-kube-ca-", 0) == 0) {
+        found.push_back(entry.path());
+      }
     }
     return found;
   };

@@ -20,7 +20,8 @@ namespace {
 std::string pod_list(const std::string& name, const std::string& continue_token) {
   return R"({"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"1")" +
          (continue_token.empty() ? std::string() : R"(,"continue":")" + continue_token + "\"") +
-         R"(},"items":[{"metadata":{"name":")" + name + R"(","labels":{"app":"a"}},"status":{"phase":"Running"}}]})";
+         R"(},"items":[{"metadata":{"name":")" + name +
+         R"(","labels":{"app":"a"}},"status":{"phase":"Running"}}]})";
 }
 
 KubeConnection plain_connection(const LoopbackHttpServer& server) {
@@ -48,9 +49,12 @@ TEST_CASE("an expired continue token restarts the list once", "[kube_client][pag
     const int call = calls++;
     const bool continued = request.target.find("continue=") != std::string::npos;
     if (call == 1 && continued) {
-      connection.write(http_response(410, R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"too old","reason":"Expired","code":410})"));
+      connection.write(http_response(
+          410,
+          R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"too old","reason":"Expired","code":410})"));
     } else if (!continued) {
-      connection.write(http_response(200, pod_list(call == 0 ? "stale" : "first", "tok" + std::to_string(call))));
+      connection.write(http_response(
+          200, pod_list(call == 0 ? "stale" : "first", "tok" + std::to_string(call))));
     } else {
       connection.write(http_response(200, pod_list("second", "")));
     }
@@ -67,7 +71,8 @@ TEST_CASE("an expired continue token restarts the list once", "[kube_client][pag
   CHECK(requests[3].target.find("continue=tok2") != std::string::npos);
 }
 
-TEST_CASE("a server repeating its continue token is Invalid, not an endless loop", "[kube_client][paging]") {
+TEST_CASE("a server repeating its continue token is Invalid, not an endless loop",
+          "[kube_client][paging]") {
   sma::http::testing::ScopedEnvironment environment;
   environment.clear_proxies();
   LoopbackHttpServer server([](const ReceivedRequest&, ServerConnection& connection) {
@@ -90,16 +95,19 @@ TEST_CASE("continue tokens are form-encoded into the query", "[kube_client][pagi
   environment.clear_proxies();
   std::atomic<int> calls{0};
   LoopbackHttpServer server([&](const ReceivedRequest&, ServerConnection& connection) {
-    connection.write(http_response(200, pod_list("p" + std::to_string(calls), calls++ == 0 ? "a+b/c=" : "")));
+    connection.write(
+        http_response(200, pod_list("p" + std::to_string(calls), calls++ == 0 ? "a+b/c=" : "")));
   });
   KubeClient client(plain_connection(server), quick());
 
   CHECK(client.list_pods("ns", sma::api::LabelSelector::parse("app in (a,b)")).size() == 2);
   const auto requests = server.requests();
   REQUIRE(requests.size() == 2);
-  CHECK(requests[0].target == "/api/v1/namespaces/ns/pods?limit=500&labelSelector=app+in+%28a%2Cb%29");
+  CHECK(requests[0].target ==
+        "/api/v1/namespaces/ns/pods?limit=500&labelSelector=app+in+%28a%2Cb%29");
   CHECK(requests[1].target ==
-        "/api/v1/namespaces/ns/pods?limit=500&labelSelector=app+in+%28a%2Cb%29&continue=a%2Bb%2Fc%3D");
+        "/api/v1/namespaces/ns/"
+        "pods?limit=500&labelSelector=app+in+%28a%2Cb%29&continue=a%2Bb%2Fc%3D");
   CHECK(requests[0].header("Authorization") == "Bearer t");
   CHECK(requests[0].header("Accept") == "application/json");
 }

@@ -10,18 +10,24 @@ using sma::kube::retry_after_delay;
 using sma::kube::worth_retrying_failure;
 using sma::kube::worth_retrying_status;
 
-TEST_CASE("reads retry 429 and 5xx; writes only 429 and 503", "[retry]") {
+TEST_CASE("reads retry 429 and 5xx, writes only 429 and 503", "[retry]") {
   for (int status : {429, 500, 502, 503, 504}) CHECK(worth_retrying_status(status, CallKind::Read));
-  for (int status : {200, 400, 401, 403, 404, 409, 410, 422}) CHECK_FALSE(worth_retrying_status(status, CallKind::Read));
+  for (int status : {200, 400, 401, 403, 404, 409, 410, 422}) {
+    CHECK_FALSE(worth_retrying_status(status, CallKind::Read));
+  }
   CHECK(worth_retrying_status(429, CallKind::Write));
   CHECK(worth_retrying_status(503, CallKind::Write));
   CHECK_FALSE(worth_retrying_status(500, CallKind::Write));
   CHECK_FALSE(worth_retrying_status(504, CallKind::Write));
 }
 
-TEST_CASE("reads retry every transport failure but an oversized answer; writes only a failed connect", "[retry]") {
+TEST_CASE(
+    "reads retry every transport failure but an oversized answer, writes only a failed connect",
+    "[retry]") {
   using Kind = FetchError::Kind;
-  for (Kind kind : {Kind::Timeout, Kind::Connect, Kind::Protocol}) CHECK(worth_retrying_failure(kind, CallKind::Read));
+  for (Kind kind : {Kind::Timeout, Kind::Connect, Kind::Protocol}) {
+    CHECK(worth_retrying_failure(kind, CallKind::Read));
+  }
   CHECK_FALSE(worth_retrying_failure(Kind::BodyTooLarge, CallKind::Read));
   CHECK(worth_retrying_failure(Kind::Connect, CallKind::Write));
   for (Kind kind : {Kind::Timeout, Kind::Protocol, Kind::BodyTooLarge}) {

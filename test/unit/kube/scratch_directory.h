@@ -13,7 +13,8 @@ namespace sma::kube::testing {
 class ScratchDirectory {
  public:
   ScratchDirectory() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "sma-kube-test-XXXXXX").string();
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "sma-kube-test-XXXXXX").string();
     if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
     path_ = pattern;
   }
