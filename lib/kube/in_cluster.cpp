@@ -39,9 +39,10 @@ std::optional<KubeConnection> in_cluster_connection() {
   if (directory.empty()) directory = kServiceAccountDir;
 
   KubeConnection connection;
-  // An IPv6 Service address needs brackets in a URL.
+  // cpprestsdk cannot resolve a bracketed IPv6 literal, so in an IPv6 cluster the API server is
+  // reached by the DNS name every cluster gives it; its serving certificate carries that name too.
   const bool ipv6 = host.find(':') != std::string::npos;
-  connection.server = "https://" + (ipv6 ? "[" + host + "]" : host) + ":" + port;
+  connection.server = "https://" + (ipv6 ? std::string("kubernetes.default.svc") : host) + ":" + port;
   connection.token_file = directory + "/token";
   connection.source = "in-cluster (" + connection.server + ")";
 
