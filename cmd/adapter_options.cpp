@@ -45,6 +45,26 @@ void register_flags(FlagSet& flags, AdapterOptions& o) {
                  "accept the old adapter's object names \"deployment;kuard\" (workload type;name)");
   flags.add_string("kubeconfig", &o.kubeconfig,
                    "kubeconfig for the Kubernetes API when not running in a cluster (pods/* label selectors)");
+  flags.add_string("requestheader-client-ca-file", &o.requestheader_client_ca_file,
+                   "CA that signs the front proxy's client certificate (default: from the "
+                   "kube-system/extension-apiserver-authentication ConfigMap)");
+  flags.add_string("requestheader-allowed-names", &o.requestheader_allowed_names,
+                   "comma-separated CNs allowed as front proxy (default: from the ConfigMap; empty allows any)");
+  flags.add_string("requestheader-username-headers", &o.requestheader_username_headers,
+                   "comma-separated headers carrying the user (default: from the ConfigMap, else X-Remote-User)");
+  flags.add_string("requestheader-group-headers", &o.requestheader_group_headers,
+                   "comma-separated headers carrying groups (default: from the ConfigMap, else X-Remote-Group)");
+  flags.add_string("requestheader-extra-headers-prefix", &o.requestheader_extra_headers_prefix,
+                   "comma-separated prefixes of extra-attribute headers (default: from the ConfigMap, else "
+                   "X-Remote-Extra-)");
+  flags.add_string("client-ca-file", &o.client_ca_file,
+                   "CA for users' own client certificates: user = CN, groups = O (default: from the ConfigMap)");
+  flags.add_duration("authentication-token-webhook-cache-ttl", &o.token_cache_ttl,
+                     "how long TokenReview answers are cached");
+  flags.add_duration("authorization-cache-ttl", &o.authorization_cache_ttl,
+                     "how long SubjectAccessReview answers (allowed and denied) are cached");
+  flags.add_string("authorization-always-allow-paths", &o.always_allow_paths,
+                   "comma-separated paths served without authentication or authorization");
   flags.add_bool("version", &o.version, "print the version and exit");
 }
 

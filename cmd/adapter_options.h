@@ -40,6 +40,17 @@ struct AdapterOptions {
   // Kubernetes API
   std::string kubeconfig;
 
+  // Authentication and authorization (flags as Kubernetes' delegated authentication names them)
+  std::string requestheader_client_ca_file;
+  std::string requestheader_allowed_names;         // comma-separated
+  std::string requestheader_username_headers;      // comma-separated
+  std::string requestheader_group_headers;
+  std::string requestheader_extra_headers_prefix;
+  std::string client_ca_file;
+  std::chrono::milliseconds token_cache_ttl{std::chrono::seconds(10)};
+  std::chrono::milliseconds authorization_cache_ttl{std::chrono::seconds(10)};
+  std::string always_allow_paths = "/healthz,/livez,/readyz";
+
   bool version = false;
 };
 

@@ -25,25 +25,15 @@ providers::MetricsError from_kube_error(const kube::KubeError& e) {
 
 }  // namespace
 
-BackendSet::BackendSet(const AdapterOptions& options, std::optional<providers::Transport> transport)
-    : transport_override_(std::move(transport)) {
+BackendSet::BackendSet(const AdapterOptions& options, kube::KubeClient* kube,
+                       std::optional<providers::Transport> transport)
+    : transport_override_(std::move(transport)), kube_(kube) {
   config_ = std::make_shared<config::AdapterConfig>(options.config_file.empty()
                                                          ? config::AdapterConfig{}
                                                          : config::load_config_file(options.config_file));
   if (config_->default_backend.empty()) config_->default_backend = options.backend;
 
-  std::optional<kube::KubeConnection> connection;
-  if (!options.kubeconfig.empty()) {
-    connection = kube::load_kubeconfig(options.kubeconfig);
-  } else {
-    connection = kube::in_cluster_connection();
-  }
-  if (connection) {
-    kube::KubeClientOptions kube_options;
-    kube_options.timeout = options.backend_timeout;
-    descriptions_["kubernetes"] = connection->source;
-    kube_ = std::make_unique<kube::KubeClient>(*connection, kube_options);
-  }
+  if (kube_) descriptions_["kubernetes"] = kube_->connection().source;
 
   auto used = used_backends(*config_);
   std::map<std::string, providers::MetricsProvider*> backends;
@@ -76,7 +66,7 @@ providers::Transport BackendSet::transport_for(std::unique_ptr<http::HttpFetcher
 
 providers::PodLister BackendSet::pod_lister() {
   if (!kube_) return {};
-  kube::KubeClient* kube = kube_.get();
+  kube::KubeClient* kube = kube_;
   return [kube](const std::string& ns, const api::LabelSelector& selector) {
     std::vector<providers::PodRef> pods;
     try {

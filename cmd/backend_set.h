@@ -21,9 +21,11 @@ namespace sma::cmd {
 
 class BackendSet {
  public:
-  // Throws std::runtime_error (or config::ConfigError) with a one-line reason. A transport, when
-  // given, replaces the network for every backend: `explain` records requests instead of sending.
-  BackendSet(const AdapterOptions& options, std::optional<providers::Transport> transport = std::nullopt);
+  // Throws std::runtime_error (or config::ConfigError) with a one-line reason. kube (may be null)
+  // lists pods for pods/* and must outlive the set. A transport, when given, replaces the network
+  // for every backend: `explain` records requests instead of sending.
+  BackendSet(const AdapterOptions& options, kube::KubeClient* kube,
+             std::optional<providers::Transport> transport = std::nullopt);
   ~BackendSet();
 
   providers::MetricsProvider& provider() { return *dispatcher_; }
@@ -44,7 +46,7 @@ class BackendSet {
   std::shared_ptr<config::AdapterConfig> config_;
   std::unique_ptr<http::HttpFetcher> sysdig_fetcher_;
   std::unique_ptr<http::HttpFetcher> prometheus_fetcher_;
-  std::unique_ptr<kube::KubeClient> kube_;
+  kube::KubeClient* kube_;
   std::unique_ptr<providers::push::PushProvider> push_;
   std::unique_ptr<providers::promql::PromqlProvider> sysdig_promql_;
   std::unique_ptr<providers::sysdig_data::DataApiProvider> sysdig_data_;

@@ -5,8 +5,10 @@
 #include <memory>
 #include <string>
 
+#include "cmd/access_setup.h"
 #include "cmd/adapter_options.h"
 #include "cmd/backend_set.h"
+#include "cmd/cluster_connection.h"
 #include "cmd/flag_set.h"
 #include "cmd/operator_commands.h"
 #include "lib/apiserver/api_handler.h"
@@ -23,22 +25,18 @@ constexpr const char* kUsageCommands =
     "  explain <API path>  print the backend request an API path becomes (token masked), without sending it\n"
     "  query <API path>    send it and print the answer the HPA would get\n";
 
-// The one-line reason the daemon cannot serve with these options, or empty.
-std::string serving_problem(const cmd::AdapterOptions& o) {
-  if (o.tls_cert_file.empty() != o.tls_private_key_file.empty()) {
-    return "--tls-cert-file and --tls-private-key-file must be given together";
-  }
-  if (!o.insecure_allow_anonymous) {
-    return "no authentication is configured: this build has no front-proxy or token authentication yet, so "
-           "pass --insecure-allow-anonymous to serve without it (development and tests only)";
-  }
-  return {};
-}
-
 int serve(const cmd::AdapterOptions& o) {
+  if (o.tls_cert_file.empty() != o.tls_private_key_file.empty()) {
+    std::cerr << "sysdig-metrics-adapter: --tls-cert-file and --tls-private-key-file must be given together\n";
+    return 1;
+  }
+  std::unique_ptr<kube::KubeClient> kube;
+  std::unique_ptr<cmd::AccessSetup> access;  // null only with --insecure-allow-anonymous
   std::unique_ptr<cmd::BackendSet> backends;
   try {
-    backends = std::make_unique<cmd::BackendSet>(o);
+    kube = cmd::connect_kubernetes(o);
+    if (!o.insecure_allow_anonymous) access = std::make_unique<cmd::AccessSetup>(o, kube.get());
+    backends = std::make_unique<cmd::BackendSet>(o, kube.get());
   } catch (const std::exception& e) {
     std::cerr << "sysdig-metrics-adapter: " << e.what() << "\n";
     return 1;
@@ -52,7 +50,13 @@ int serve(const cmd::AdapterOptions& o) {
   server_options.port = o.secure_port;
   server_options.cert_file = o.tls_cert_file;
   server_options.key_file = o.tls_private_key_file;
-  server::HttpsServer https(server_options, [&handler](const server::HttpRequest& r) { return handler.handle(r); });
+  const apiserver::AccessControl* gate = access ? &access->gate() : nullptr;
+  server::HttpsServer https(server_options, [&handler, gate](const server::HttpRequest& r) {
+    if (gate != nullptr) {
+      if (auto refused = gate->check(r)) return *refused;
+    }
+    return handler.handle(r);
+  });
   try {
     https.start();
   } catch (const std::exception& e) {
@@ -61,8 +65,12 @@ int serve(const cmd::AdapterOptions& o) {
   }
   backends->start_discovery();
   handler.set_ready(true);
-  telemetry::log_warning("serving without authentication (--insecure-allow-anonymous): anyone who can reach the "
-                         "port can read metrics and write pushed values");
+  if (access) {
+    telemetry::log_info("access control", {{"authentication", access->description()}});
+  } else {
+    telemetry::log_warning("serving without authentication (--insecure-allow-anonymous): anyone who can reach the "
+                           "port can read metrics and write pushed values");
+  }
   std::string port = std::to_string(https.port());
   std::string described = backends->describe();
   telemetry::log_info("listening", {{"address", o.bind_address},
@@ -136,10 +144,6 @@ int main(int argc, char** argv) {
     }
     std::cerr << "sysdig-metrics-adapter: unknown command \"" << command << "\" (see --help)\n";
     return 2;
-  }
-  if (auto problem = serving_problem(options); !problem.empty()) {
-    std::cerr << "sysdig-metrics-adapter: " << problem << "\n";
-    return 1;
   }
   return serve(options);
 }

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "cmd/backend_set.h"
+#include "cmd/cluster_connection.h"
 #include "lib/apiserver/api_handler.h"
 
 namespace sma::cmd {
@@ -61,7 +62,8 @@ int run_explain(const AdapterOptions& options, const std::string& api_path, std:
     return empty_answer(request);
   };
   try {
-    BackendSet backends(options, recorder);
+    auto kube = connect_kubernetes(options);
+    BackendSet backends(options, kube.get(), recorder);
     apiserver::ApiHandler handler(backends.provider(), backends.writer(), route_options(options));
     auto response = handler.handle(api_get(api_path));
     std::lock_guard lock(mutex);
@@ -83,7 +85,8 @@ int run_explain(const AdapterOptions& options, const std::string& api_path, std:
 
 int run_query(const AdapterOptions& options, const std::string& api_path, std::ostream& out, std::ostream& err) {
   try {
-    BackendSet backends(options);
+    auto kube = connect_kubernetes(options);
+    BackendSet backends(options, kube.get());
     apiserver::ApiHandler handler(backends.provider(), backends.writer(), route_options(options));
     auto response = handler.handle(api_get(api_path));
     (response.status == 200 ? out : err) << response.body;

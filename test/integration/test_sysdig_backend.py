@@ -250,7 +250,11 @@ class SysdigPromqlTest(SysdigBackendCase, unittest.TestCase):
         self.assertEqual(self.sysdig.query_requests(), [])
 
     def test_discovery_lists_backend_metric_names(self):
-        names = {x["name"] for x in self.get_ok(V1)["resources"]}
+        deadline = time.time() + 10  # the first refresh runs in the background after start-up
+        names = set()
+        while time.time() < deadline and "pods/sysdig_container_net_http_request_count" not in names:
+            names = {x["name"] for x in self.get_ok(V1)["resources"]}
+            time.sleep(0.1)
         self.assertIn("pods/sysdig_container_net_http_request_count", names)
         self.assertIn("deployments.apps/sysdig_container_net_http_request_count", names)
         self.assertIn("namespaces/kubernetes.namespace.pod.running.count", names)

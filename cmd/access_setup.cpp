@@ -1,0 +1,77 @@
+#include "cmd/access_setup.h"
+
+#include <stdexcept>
+
+#include "lib/auth/authentication_settings.h"
+#include "lib/telemetry/log.h"
+
+namespace sma::cmd {
+namespace {
+
+std::vector<std::string> comma_list(const std::string& text) {
+  std::vector<std::string> items;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    auto comma = text.find(',', start);
+    std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    while (!item.empty() && item.front() == ' ') item.erase(item.begin());
+    while (!item.empty() && item.back() == ' ') item.pop_back();
+    if (!item.empty()) items.push_back(item);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return items;
+}
+
+auth::AuthenticationFlags authentication_flags(const AdapterOptions& o) {
+  auth::AuthenticationFlags f;
+  auto text = [](const std::string& v) { return v.empty() ? std::nullopt : std::optional<std::string>(v); };
+  auto list = [](const std::string& v) {
+    return v.empty() ? std::nullopt : std::optional<std::vector<std::string>>(comma_list(v));
+  };
+  f.requestheader_client_ca_file = text(o.requestheader_client_ca_file);
+  f.requestheader_allowed_names = list(o.requestheader_allowed_names);
+  f.requestheader_username_headers = list(o.requestheader_username_headers);
+  f.requestheader_group_headers = list(o.requestheader_group_headers);
+  f.requestheader_extra_headers_prefix = list(o.requestheader_extra_headers_prefix);
+  f.client_ca_file = text(o.client_ca_file);
+  return f;
+}
+
+}  // namespace
+
+AccessSetup::AccessSetup(const AdapterOptions& options, kube::KubeClient* kube) {
+  auto flags = authentication_flags(options);
+  bool ca_flags = flags.requestheader_client_ca_file || flags.client_ca_file;
+  if (kube == nullptr) {
+    throw std::runtime_error(ca_flags ? "authorization needs the Kubernetes API for SubjectAccessReview: run in a "
+                                        "cluster or pass --kubeconfig"
+                                      : "no authentication is configured: run in a cluster or pass --kubeconfig "
+                                        "(or --insecure-allow-anonymous for development and tests only)");
+  }
+
+  std::optional<std::map<std::string, std::string>> configmap;
+  try {
+    configmap = auth::configmap_data(kube->get_json(auth::kAuthenticationConfigMapPath));
+  } catch (const std::exception& e) {
+    if (!ca_flags) {
+      throw std::runtime_error(std::string("cannot read kube-system/extension-apiserver-authentication (") + e.what() +
+                               "); grant the extension-apiserver-authentication-reader role or pass "
+                               "--requestheader-client-ca-file");
+    }
+    telemetry::log_warning("authentication ConfigMap unreadable; using the CA flags alone", {{"error", e.what()}});
+  }
+  auto resolved = auth::resolve_authentication(flags, configmap);
+
+  auto post = [kube](const std::string& path, const std::string& body) { return kube->post_json(path, body); };
+  tokens_ = std::make_unique<auth::TokenReviewer>(post, options.token_cache_ttl);
+  reviewer_ = std::make_unique<auth::AccessReviewer>(post, options.authorization_cache_ttl);
+  authenticator_ = std::make_unique<auth::Authenticator>(std::move(resolved.request_header),
+                                                          std::move(resolved.client_ca), tokens_.get());
+  gate_ = std::make_unique<apiserver::AccessControl>(*authenticator_, *reviewer_, comma_list(options.always_allow_paths));
+  description_ = resolved.description + "; bearer tokens by TokenReview; authorization by SubjectAccessReview";
+}
+
+AccessSetup::~AccessSetup() = default;
+
+}  // namespace sma::cmd
