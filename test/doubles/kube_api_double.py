@@ -28,40 +28,33 @@ Control API (no token, JSON; not recorded):
     POST /_control/token               {"token": "new"}
     POST /_control/compact             forgets earlier list snapshots: outstanding continue tokens get 410 Expired
 
-New routes (TokenReview, SubjectAccessReview, ConfigMaps, watch) are one entry each in API_ROUTES.
+New routes (TokenReview, SubjectAccessReview, ConfigMaps, watch) are one entry each in API_ROUTES. The server,
+fault injection, request recording and the control API are shared with the other doubles: double_server.py.
 """
-import argparse
 import base64
 import dataclasses
-import http.server
 import json
 import os
 import re
-import secrets
 import shutil
-import signal
-import socket
-import socketserver
 import ssl
 import subprocess
 import sys
 import tempfile
 import threading
-import traceback
 import urllib.parse
 import uuid
 
+import double_server
+from double_server import FixtureError, json_reply
+
 DEFAULT_FIXTURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "kube_objects.json")
-CONTROL_PREFIX = "/_control/"
 LIST_SNAPSHOTS_KEPT = 16
+DOUBLE_NAME = "kube-api-double"
 
 
 def log(message):
-    print(f"kube-api-double: {message}", file=sys.stderr, flush=True)
-
-
-def json_bytes(document):
-    return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    double_server.log(DOUBLE_NAME, message)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -294,10 +287,6 @@ def selector_matches(requirements, labels):
 # Fixture
 # ---------------------------------------------------------------------------------------------------------
 
-class FixtureError(ValueError):
-    """The fixture document does not have the documented shape."""
-
-
 POD_PHASES = ("Pending", "Running", "Succeeded", "Failed", "Unknown")
 KNOWN_ITEM_KEYS = {"kind", "apiVersion", "metadata", "spec", "status"}
 FIXED_CREATION_TIMESTAMP = "2026-01-01T00:00:00Z"
@@ -375,29 +364,12 @@ def storage_key(pod):
 
 
 def load_fixture_file(path):
-    with open(path, encoding="utf-8") as f:
-        try:
-            document = json.load(f)
-        except json.JSONDecodeError as e:
-            raise FixtureError(f"{path} is not JSON: {e}") from e
-    return parse_fixture(document)
+    return parse_fixture(double_server.read_fixture_file(path))
 
 
 # ---------------------------------------------------------------------------------------------------------
 # Replies in the API server's format
 # ---------------------------------------------------------------------------------------------------------
-
-@dataclasses.dataclass
-class Reply:
-    status: int
-    body: bytes
-    content_type: str = "application/json"
-    headers: dict = dataclasses.field(default_factory=dict)
-
-
-def json_reply(status, document, headers=None):
-    return Reply(status, json_bytes(document), headers=dict(headers or {}))
-
 
 # metav1.StatusReason for each code, as the API server picks them.
 STATUS_REASONS = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound",
@@ -463,7 +435,7 @@ class ObjectStore:
 
 @dataclasses.dataclass
 class ApiRequest:
-    state: "DoubleState"
+    service: "KubeApiService"
     method: str
     path: str
     query: dict      # name -> [values]
@@ -517,11 +489,11 @@ def list_pods(request, namespace=None):
     token = request.param("continue")
     if token:
         version, after = decode_continue(token)
-        pods = request.state.store.at(version)
+        pods = request.service.store.at(version)
         if pods is None:
             raise Expired(after)
     else:
-        version, pods = request.state.store.current()
+        version, pods = request.service.store.current()
         after = ""
     selected = [p for p in pods
                 if (namespace is None or p["metadata"]["namespace"] == namespace)
@@ -537,7 +509,7 @@ def list_pods(request, namespace=None):
 
 
 def get_pod(request, namespace, name):
-    _, pods = request.state.store.current()
+    _, pods = request.service.store.current()
     for pod in pods:
         if pod["metadata"]["namespace"] == namespace and pod["metadata"]["name"] == name:
             return json_reply(200, {"kind": "Pod", "apiVersion": "v1", **pod})
@@ -566,13 +538,12 @@ EXPIRED_MESSAGE = ("The provided continue parameter is too old to display a cons
                    "new list without the continue parameter.")
 
 
-def api_reply(state, method, target, headers, body):
+def api_reply(service, method, target, headers, body):
     """The normal answer to an API request: auth check, then routing."""
     path, _, query_string = target.partition("?")
-    scheme, _, credentials = headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not state.token_matches(credentials.strip()):
+    if not service.bearer_token_accepted(headers):
         return unauthorized_reply()
-    request = ApiRequest(state, method, path, urllib.parse.parse_qs(query_string, keep_blank_values=True),
+    request = ApiRequest(service, method, path, urllib.parse.parse_qs(query_string, keep_blank_values=True),
                          headers, body)
     path_matched = False
     for candidate in API_ROUTES:
@@ -594,418 +565,41 @@ def api_reply(state, method, target, headers, body):
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Fault injection
+# The service (server, faults, recording and control API: double_server.py)
 # ---------------------------------------------------------------------------------------------------------
 
-FAULT_MODES = ("status", "garbage", "truncate", "drop", "hang", "oversize")
-FAULT_KEYS = {"mode", "status", "body", "latency_ms", "count", "path_prefix", "bytes", "chunked", "headers"}
-DEFAULT_OVERSIZE_BYTES = 32 * 1024 * 1024
-GARBAGE_BODY = b"<html><head><title>502 Bad Gateway</title></head>\r\n\x00\xff\xfe{{not json"
+def control_compact(service, method, body):
+    service.store.compact()
+    return json_reply(200, {})
 
 
-@dataclasses.dataclass
-class Fault:
-    mode: str | None          # None: latency only
-    status: int
-    body: str | None
-    latency_ms: int
-    remaining: int | None     # None: until cleared
-    path_prefix: str
-    size_bytes: int
-    chunked: bool
-    headers: dict
+class KubeApiService(double_server.ImitatedService):
+    """The versioned objects and the API server's routes, on top of the shared token, faults and request log."""
 
-    def describe(self):
-        return {"mode": self.mode, "status": self.status, "body": self.body, "latency_ms": self.latency_ms,
-                "count": self.remaining, "path_prefix": self.path_prefix, "bytes": self.size_bytes,
-                "chunked": self.chunked, "headers": self.headers}
-
-
-def whole_number(document, key, default, minimum=0):
-    value = document.get(key, default)
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise ValueError(f"'{key}' must be an integer >= {minimum}")
-    return value
-
-
-def parse_fault(document):
-    if not isinstance(document, dict):
-        raise ValueError("a fault is a JSON object")
-    unknown = set(document) - FAULT_KEYS
-    if unknown:
-        raise ValueError(f"unknown fault keys {sorted(unknown)}")
-    mode = document.get("mode", "status" if "status" in document else None)
-    if mode is not None and mode not in FAULT_MODES:
-        raise ValueError(f"'mode' must be one of {list(FAULT_MODES)}")
-    status = document.get("status", 503)
-    if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
-        raise ValueError("'status' must be an HTTP status code")
-    body = document.get("body")
-    if body is not None and not isinstance(body, str):
-        raise ValueError("'body' must be a string")
-    count = document.get("count")
-    if count is not None:
-        count = whole_number(document, "count", None, minimum=1)
-    path_prefix = document.get("path_prefix", "")
-    if not isinstance(path_prefix, str):
-        raise ValueError("'path_prefix' must be a string")
-    headers = document.get("headers", {})
-    if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
-        raise ValueError("'headers' must be an object of strings")
-    latency_ms = whole_number(document, "latency_ms", 0)
-    if mode is None and latency_ms == 0:
-        raise ValueError("the fault does nothing: give a 'mode', a 'status' or a 'latency_ms'")
-    return Fault(mode, status, body, latency_ms, count, path_prefix,
-                 whole_number(document, "bytes", DEFAULT_OVERSIZE_BYTES), bool(document.get("chunked", False)),
-                 dict(headers))
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Shared state
-# ---------------------------------------------------------------------------------------------------------
-
-class DoubleState:
-    """Objects, token, faults and request log, shared by the handler threads."""
+    name = DOUBLE_NAME
+    extra_control_routes = {"/_control/compact": (("POST",), control_compact)}
 
     def __init__(self, pods, token):
+        super().__init__(token)
         self.store = ObjectStore(pods)
-        self._lock = threading.Lock()
-        self._token = token
-        self._faults = []
-        self._requests = []
 
-    def token_matches(self, presented):
-        with self._lock:
-            token = self._token
-        return secrets.compare_digest(presented.encode("utf-8"), token.encode("utf-8"))
+    def replace_fixture(self, document):
+        pods = parse_fixture(document)
+        self.store.replace(pods)
+        version, _ = self.store.current()
+        return {"pods": len(pods), "resourceVersion": str(version)}
 
-    def replace_token(self, token):
-        with self._lock:
-            self._token = token
+    def api_reply(self, method, target, headers, body):
+        return api_reply(self, method, target, headers, body)
 
-    def add_fault(self, fault):
-        with self._lock:
-            self._faults.append(fault)
+    def error_reply(self, path, status, message):
+        return status_reply(status, message)   # every path answers errors as a Status
 
-    def clear_faults(self):
-        with self._lock:
-            self._faults.clear()
+    def unreadable_body_reply(self, message):
+        return status_reply(400, message)
 
-    def faults(self):
-        with self._lock:
-            return [f.describe() for f in self._faults]
-
-    def take_fault(self, path):
-        """The first fault whose prefix matches `path`, counted against its budget."""
-        with self._lock:
-            for fault in self._faults:
-                if path.startswith(fault.path_prefix):
-                    if fault.remaining is not None:
-                        fault.remaining -= 1
-                        if fault.remaining == 0:
-                            self._faults.remove(fault)
-                    return fault
-        return None
-
-    def record(self, entry):
-        with self._lock:
-            self._requests.append(entry)
-
-    def requests(self):
-        with self._lock:
-            return list(self._requests)
-
-    def clear_requests(self):
-        with self._lock:
-            self._requests.clear()
-
-
-def request_record(method, target, headers, body):
-    """What /_control/requests shows for one API request."""
-    path, _, query_string = target.partition("?")
-    text = body.decode("utf-8", "replace")
-    lowered = {}
-    for name, value in headers.items():
-        key = name.lower()
-        lowered[key] = f"{lowered[key]}, {value}" if key in lowered else value
-    try:
-        parsed = json.loads(text) if text.strip() else None
-    except json.JSONDecodeError:
-        parsed = None
-    return {"method": method, "path": path, "query": urllib.parse.parse_qs(query_string, keep_blank_values=True),
-            "headers": lowered, "body": text, "json": parsed}
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Control API
-# ---------------------------------------------------------------------------------------------------------
-
-def control_error(status, message):
-    return json_reply(status, {"message": message})
-
-
-def parse_json_body(body):
-    try:
-        return json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ValueError(f"body is not JSON: {e}") from e
-
-
-def control_faults(state, method, body):
-    if method == "DELETE":
-        state.clear_faults()
-    elif method == "POST":
-        state.add_fault(parse_fault(parse_json_body(body)))
-    return json_reply(200, {"faults": state.faults()})
-
-
-def control_requests(state, method, body):
-    if method == "DELETE":
-        state.clear_requests()
-        return json_reply(200, [])
-    return json_reply(200, state.requests())
-
-
-def control_fixture(state, method, body):
-    try:
-        pods = parse_fixture(parse_json_body(body))
-    except FixtureError as e:
-        raise ValueError(f"invalid fixture: {e}") from e
-    state.store.replace(pods)
-    version, _ = state.store.current()
-    return json_reply(200, {"pods": len(pods), "resourceVersion": str(version)})
-
-
-def control_token(state, method, body):
-    document = parse_json_body(body)
-    token = document.get("token") if isinstance(document, dict) else None
-    if not isinstance(token, str) or not token:
-        raise ValueError('expected {"token": "<non-empty string>"}')
-    state.replace_token(token)
-    return json_reply(200, {})
-
-
-def control_compact(state, method, body):
-    state.store.compact()
-    return json_reply(200, {})
-
-
-CONTROL_ROUTES = {
-    "/_control/faults": (("GET", "POST", "DELETE"), control_faults),
-    "/_control/requests": (("GET", "DELETE"), control_requests),
-    "/_control/fixture": (("POST",), control_fixture),
-    "/_control/token": (("POST",), control_token),
-    "/_control/compact": (("POST",), control_compact),
-}
-
-
-def control_reply(state, method, path, body):
-    entry = CONTROL_ROUTES.get(path)
-    if entry is None:
-        return control_error(404, f"unknown control endpoint {path}")
-    methods, handler = entry
-    if method not in methods:
-        return control_error(405, f"{path} accepts {', '.join(methods)}")
-    try:
-        return handler(state, method, body)
-    except ValueError as e:
-        return control_error(400, str(e))
-
-
-# ---------------------------------------------------------------------------------------------------------
-# HTTP server
-# ---------------------------------------------------------------------------------------------------------
-
-class MalformedBody(ValueError):
-    pass
-
-
-class DoubleRequestHandler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"   # keep-alive, Content-Length on every answer
-    server_version = "kube-api-double/1.0"
-    sys_version = ""
-
-    def setup(self):
-        # The TLS handshake happens here, in the connection's own thread, so a stuck client blocks nobody.
-        self.request.settimeout(10)
-        self.request.do_handshake()
-        self.request.settimeout(None)
-        super().setup()
-
-    def log_message(self, format, *args):
-        log(f"{self.address_string()} {format % args}")
-
-    def do_GET(self):
-        self.handle_request()
-
-    do_POST = do_PUT = do_DELETE = do_PATCH = do_GET
-
-    def read_body(self):
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            parts = []
-            while True:
-                size_line = self.rfile.readline(1024).split(b";")[0].strip()
-                try:
-                    size = int(size_line, 16)
-                except ValueError as e:
-                    raise MalformedBody(f"bad chunk size {size_line!r}") from e
-                if size == 0:
-                    while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
-                        pass
-                    return b"".join(parts)
-                parts.append(self.rfile.read(size))
-                self.rfile.readline(1024)
-        length = self.headers.get("Content-Length")
-        if length is None:
-            return b""
-        if not (length.isascii() and length.isdigit()):
-            raise MalformedBody(f"bad Content-Length {length!r}")
-        return self.rfile.read(int(length))
-
-    def handle_request(self):
-        try:
-            body = self.read_body()
-        except MalformedBody as e:
-            self.close_connection = True
-            self.send_reply(status_reply(400, str(e)))
-            return
-        state = self.server.state
-        path = self.path.partition("?")[0]
-        if path.startswith(CONTROL_PREFIX):
-            self.send_reply(control_reply(state, self.command, path, body))
-            return
-        state.record(request_record(self.command, self.path, self.headers, body))
-        fault = state.take_fault(path)
-        if fault is not None and fault.latency_ms and self.server.stopping.wait(fault.latency_ms / 1000):
-            self.close_connection = True
-            return
-        self.answer(fault, body)
-
-    def answer(self, fault, body):
-        mode = fault.mode if fault else None
-        if mode == "drop":
-            self.close_connection = True
-        elif mode == "hang":
-            self.hang()
-        elif mode == "garbage":
-            self.send_reply(Reply(200, GARBAGE_BODY))
-        elif mode == "oversize":
-            self.send_oversize(fault)
-        elif mode == "status":
-            self.send_reply(self.injected_status(fault))
-        else:
-            reply = self.normal_reply(body)
-            if mode == "truncate":
-                self.close_connection = True
-                self.send_head(reply.status, reply.content_type, len(reply.body), reply.headers)
-                self.wfile.write(reply.body[:len(reply.body) // 2])
-                self.wfile.flush()
-            else:
-                self.send_reply(reply)
-
-    def normal_reply(self, body):
-        try:
-            return api_reply(self.server.state, self.command, self.path, self.headers, body)
-        except Exception:  # a bug in the double must show up as a 500, not a dead connection
-            log(traceback.format_exc())
-            return status_reply(500, "internal error in kube-api-double")
-
-    @staticmethod
-    def injected_status(fault):
-        if fault.body is None:
-            reply = status_reply(fault.status, f"injected fault: HTTP {fault.status}")
-        else:
-            try:
-                json.loads(fault.body)
-                content_type = "application/json"
-            except json.JSONDecodeError:
-                content_type = "text/plain; charset=utf-8"
-            reply = Reply(fault.status, fault.body.encode("utf-8"), content_type)
-        reply.headers.update(fault.headers)
-        return reply
-
-    def send_head(self, status, content_type, length=None, headers=None):
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        if length is None:
-            self.send_header("Transfer-Encoding", "chunked")
-        else:
-            self.send_header("Content-Length", str(length))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        if self.close_connection:
-            self.send_header("Connection", "close")
-        self.end_headers()
-
-    def send_reply(self, reply):
-        self.send_head(reply.status, reply.content_type, len(reply.body), reply.headers)
-        self.wfile.write(reply.body)
-
-    def hang(self):
-        """Never answer; return once the client hangs up or the double stops."""
-        self.close_connection = True
-        sock = self.connection
-        sock.settimeout(0.2)
-        while not self.server.stopping.is_set():
-            try:
-                if not sock.recv(4096):
-                    return
-            except (TimeoutError, ssl.SSLWantReadError):
-                continue
-            except (OSError, ValueError):
-                return
-
-    def send_oversize(self, fault):
-        prefix = b'{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"1"},"items":[],"padding":"'
-        suffix = b'"}'
-        padding = max(0, fault.size_bytes - len(prefix) - len(suffix))
-        self.send_head(200, "application/json", None if fault.chunked else len(prefix) + padding + len(suffix),
-                       fault.headers)
-        try:
-            self.write_piece(prefix, fault.chunked)
-            block = b"x" * 65536
-            while padding > 0:
-                self.write_piece(block[:padding], fault.chunked)
-                padding -= min(padding, len(block))
-            self.write_piece(suffix, fault.chunked)
-            if fault.chunked:
-                self.wfile.write(b"0\r\n\r\n")
-        except OSError:
-            self.close_connection = True   # the client stopped reading, as a size limit should make it
-
-    def write_piece(self, data, chunked):
-        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data) if chunked else data)
-
-
-class DoubleHTTPServer(http.server.ThreadingHTTPServer):
-    daemon_threads = True      # hanging connections must not keep the process alive
-    block_on_close = False
-    allow_reuse_address = True
-
-    def __init__(self, address, state, ssl_context):
-        self.state = state
-        self.ssl_context = ssl_context
-        self.stopping = threading.Event()
-        self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
-        super().__init__(address, DoubleRequestHandler)
-
-    def server_bind(self):
-        # HTTPServer.server_bind resolves the host name, which can stall on machines without DNS.
-        socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = self.server_address[:2]
-
-    def get_request(self):
-        sock, address = super().get_request()
-        # Head and body go out as separate writes; without this, Nagle and delayed ACKs add 40 ms to each answer.
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return self.ssl_context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), address
-
-    def handle_error(self, request, client_address):
-        error = sys.exc_info()[1]
-        if isinstance(error, (ConnectionError, ssl.SSLError, TimeoutError)):
-            log(f"{client_address[0]} connection ended: {error!r}")
-        else:
-            super().handle_error(request, client_address)
+    def oversize_prefix(self, path):
+        return b'{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"1"},"items":[],"padding":"'
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -1034,14 +628,8 @@ class ServingCertificate:
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
-def tls_context(cert_file, key_file):
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.load_cert_chain(cert_file, key_file)
-    return context
 
-
-class KubeApiDouble:
+class KubeApiDouble(double_server.RunningDouble):
     """The double in-process: start(), port, ca_file, stop(). Also usable as a context manager. Without a
     certificate it makes its own and removes it on stop()."""
 
@@ -1051,51 +639,26 @@ class KubeApiDouble:
             cert_file = cert_file or self.generated.cert_file
             key_file = key_file or self.generated.key_file
             self.ca_file = ca_file or cert_file
-            self.state = DoubleState(pods, token)
-            self.server = DoubleHTTPServer((host, port), self.state, tls_context(cert_file, key_file))
+            super().__init__(KubeApiService(pods, token), host, port,
+                             double_server.tls_context(cert_file, key_file))
         except BaseException:
             if self.generated:
                 self.generated.remove()
             raise
-        # A short poll interval lets stop() (and so SIGTERM) take effect at once.
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                                       name="kube-api-double", daemon=True)
-
-    @property
-    def port(self):
-        return self.server.server_address[1]
-
-    def start(self):
-        self.thread.start()
-        return self
 
     def stop(self):
-        self.server.stopping.set()
-        self.server.shutdown()
-        self.server.server_close()
+        super().stop()
         if self.generated:
             self.generated.remove()
 
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(description="Fake Kubernetes API server for tests.")
-    parser.add_argument("--port", type=int, default=0, help="port to listen on; 0 picks a free one")
-    parser.add_argument("--bind", default="127.0.0.1", help="address to listen on")
-    parser.add_argument("--token", required=True, help="the accepted bearer token")
-    parser.add_argument("--fixture", default=DEFAULT_FIXTURE, help="objects fixture (JSON List)")
-    parser.add_argument("--tls-cert", help="serving certificate (PEM); generated when absent")
-    parser.add_argument("--tls-key", help="private key for --tls-cert (PEM)")
+    parser = double_server.argument_parser("Fake Kubernetes API server for tests.", DEFAULT_FIXTURE,
+                                           fixture_help="objects fixture (JSON List)",
+                                           token_help="the accepted bearer token",
+                                           tls_cert_help="serving certificate (PEM); generated when absent")
     parser.add_argument("--ca-file", help="what clients should trust, when it is not --tls-cert itself")
-    args = parser.parse_args(argv)
-    if bool(args.tls_cert) != bool(args.tls_key):
-        parser.error("--tls-cert and --tls-key go together")
-    return args
+    return double_server.parse_arguments(parser, argv)
 
 
 def main(argv=None):
@@ -1106,17 +669,9 @@ def main(argv=None):
     except (OSError, FixtureError, ssl.SSLError) as e:
         log(f"cannot start: {e}")
         return 2
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    double.start()
-    print(json.dumps({"port": double.port, "ca_file": double.ca_file}), flush=True)
-    log(f"listening on {args.bind}:{double.port} (https, {len(pods)} pods from {args.fixture})")
-    while not stop.wait(0.5):
-        pass
-    double.stop()
-    log("stopped")
-    return 0
+    return double_server.serve_until_signalled(
+        double, {"port": double.port, "ca_file": double.ca_file},
+        f"listening on {args.bind}:{double.port} (https, {len(pods)} pods from {args.fixture})")
 
 
 if __name__ == "__main__":

@@ -3,31 +3,28 @@
 
 It speaks both Sysdig wire protocols (the Prometheus-compatible API and the legacy Data API), checks the
 Bearer token, evaluates a strict PromQL subset against a JSON fixture, injects faults on demand and records
-every API request. Python 3.11, standard library only. See README.md next to this file.
+every API request. Python 3.11, standard library only. See README.md next to this file. The server, fault
+injection, request recording and the control API are shared with the other doubles: double_server.py.
 
     python3 sysdig_double.py --port 0 --token SECRET --fixture fixtures/sysdig_series.json
 
 prints one line `{"port": N}` on stdout once it is listening; everything else goes to stderr.
 """
-import argparse
 import dataclasses
 import datetime
 import decimal
-import http.server
 import json
 import math
 import os
 import re
 import secrets
-import signal
-import socket
-import socketserver
 import ssl
 import sys
-import threading
 import time
-import traceback
 import urllib.parse
+
+import double_server
+from double_server import FixtureError, Reply
 
 DEFAULT_FIXTURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "sysdig_series.json")
 
@@ -52,11 +49,11 @@ PROMQL_NAME_RE = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
 LABEL_NAME_RE = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 
 PROMETHEUS_PREFIX = "/prometheus/api/v1"
-CONTROL_PREFIX = "/_control/"
+DOUBLE_NAME = "sysdig-double"
 
 
 def log(message):
-    print(f"sysdig-double: {message}", file=sys.stderr, flush=True)
+    double_server.log(DOUBLE_NAME, message)
 
 
 def new_request_id():
@@ -66,10 +63,6 @@ def new_request_id():
 # ---------------------------------------------------------------------------------------------------------
 # Fixture
 # ---------------------------------------------------------------------------------------------------------
-
-class FixtureError(ValueError):
-    """The fixture document does not have the documented shape."""
-
 
 @dataclasses.dataclass(frozen=True)
 class Series:
@@ -149,12 +142,7 @@ def parse_fixture(document):
 
 
 def load_fixture_file(path):
-    with open(path, encoding="utf-8") as f:
-        try:
-            document = json.load(f)
-        except json.JSONDecodeError as e:
-            raise FixtureError(f"{path} is not JSON: {e}") from e
-    return parse_fixture(document)
+    return parse_fixture(double_server.read_fixture_file(path))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -162,8 +150,8 @@ def load_fixture_file(path):
 # ---------------------------------------------------------------------------------------------------------
 
 def json_bytes(document):
-    # Compact, UTF-8 as-is: the way Prometheus and Sysdig write JSON.
-    return json.dumps(document, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
+    # Strict JSON: Prometheus and Sysdig never write NaN, so a non-finite number reaching here is a bug.
+    return double_server.json_bytes(document, allow_nan=False)
 
 
 def format_sample_value(value):
@@ -707,16 +695,8 @@ def evaluate_aggregation(aggregation, series):
 # HTTP replies
 # ---------------------------------------------------------------------------------------------------------
 
-@dataclasses.dataclass
-class Reply:
-    status: int
-    body: bytes
-    content_type: str = "application/json"
-    headers: dict = dataclasses.field(default_factory=dict)
-
-
 def json_reply(status, document, headers=None):
-    return Reply(status, json_bytes(document), headers=headers or {})
+    return Reply(status, json_bytes(document), headers=dict(headers or {}))
 
 
 PROMETHEUS_ERROR_TYPES = {400: "bad_data", 404: "not_found", 405: "bad_data", 422: "execution",
@@ -1189,170 +1169,13 @@ def descriptors_api(query, series):
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Fault injection
+# The service: fixture, routing and error formats (server, faults, recording and control: double_server.py)
 # ---------------------------------------------------------------------------------------------------------
-
-FAULT_MODES = ("status", "garbage", "truncate", "drop", "hang", "oversize")
-DEFAULT_OVERSIZE_BYTES = 32 * 1024 * 1024
-GARBAGE_BODY = b"<html><head><title>502 Bad Gateway</title></head>\r\n\x00\xff\xfe{{not json"
-
-
-@dataclasses.dataclass
-class Fault:
-    mode: str | None          # None: latency only
-    status: int
-    body: str | None
-    latency_ms: int
-    remaining: int | None     # None: until cleared
-    path_prefix: str
-    size_bytes: int
-    chunked: bool
-    headers: dict
-
-    def describe(self):
-        return {"mode": self.mode, "status": self.status, "body": self.body, "latency_ms": self.latency_ms,
-                "count": self.remaining, "path_prefix": self.path_prefix, "bytes": self.size_bytes,
-                "chunked": self.chunked, "headers": self.headers}
-
-
-def non_negative_int(document, key, default):
-    value = document.get(key, default)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise ValueError(f"'{key}' must be a non-negative integer")
-    return value
-
-
-def parse_fault(document):
-    if not isinstance(document, dict):
-        raise ValueError("a fault is a JSON object")
-    unknown = set(document) - {"mode", "status", "body", "latency_ms", "count", "path_prefix", "bytes",
-                               "chunked", "headers"}
-    if unknown:
-        raise ValueError(f"unknown fault keys {sorted(unknown)}")
-    mode = document.get("mode")
-    if mode is None and "status" in document:
-        mode = "status"
-    if mode is not None and mode not in FAULT_MODES:
-        raise ValueError(f"'mode' must be one of {list(FAULT_MODES)}")
-    status = document.get("status", 503)
-    if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
-        raise ValueError("'status' must be an HTTP status code")
-    body = document.get("body")
-    if body is not None and not isinstance(body, str):
-        raise ValueError("'body' must be a string")
-    latency_ms = non_negative_int(document, "latency_ms", 0)
-    count = document.get("count")
-    if count is not None and (not isinstance(count, int) or isinstance(count, bool) or count <= 0):
-        raise ValueError("'count' must be a positive integer (omit it for 'until cleared')")
-    path_prefix = document.get("path_prefix", "")
-    if not isinstance(path_prefix, str):
-        raise ValueError("'path_prefix' must be a string")
-    headers = document.get("headers", {})
-    if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
-        raise ValueError("'headers' must be an object of strings")
-    if mode is None and latency_ms == 0:
-        raise ValueError("the fault does nothing: give a 'mode', a 'status' or a 'latency_ms'")
-    return Fault(mode, status, body, latency_ms, count, path_prefix,
-                 non_negative_int(document, "bytes", DEFAULT_OVERSIZE_BYTES),
-                 bool(document.get("chunked", False)), dict(headers))
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Shared state
-# ---------------------------------------------------------------------------------------------------------
-
-class DoubleState:
-    """Fixture, token, faults and request log, shared by the handler threads."""
-
-    def __init__(self, series, token):
-        self._lock = threading.Lock()
-        self._series = list(series)
-        self._token = token
-        self._faults = []
-        self._requests = []
-
-    def series(self):
-        with self._lock:
-            return self._series
-
-    def replace_series(self, series):
-        with self._lock:
-            self._series = list(series)
-
-    def token_matches(self, presented):
-        with self._lock:
-            token = self._token
-        return secrets.compare_digest(presented.encode("utf-8"), token.encode("utf-8"))
-
-    def replace_token(self, token):
-        with self._lock:
-            self._token = token
-
-    def add_fault(self, fault):
-        with self._lock:
-            self._faults.append(fault)
-
-    def clear_faults(self):
-        with self._lock:
-            self._faults.clear()
-
-    def faults(self):
-        with self._lock:
-            return [f.describe() for f in self._faults]
-
-    def take_fault(self, path):
-        """The first fault that applies to path, counting it against its budget."""
-        with self._lock:
-            for fault in self._faults:
-                if path.startswith(fault.path_prefix):
-                    if fault.remaining is not None:
-                        fault.remaining -= 1
-                        if fault.remaining == 0:
-                            self._faults.remove(fault)
-                    return fault
-        return None
-
-    def record(self, entry):
-        with self._lock:
-            self._requests.append(entry)
-
-    def requests(self):
-        with self._lock:
-            return list(self._requests)
-
-    def clear_requests(self):
-        with self._lock:
-            self._requests.clear()
-
-
-def is_form(content_type):
-    return content_type.split(";")[0].strip().lower() == "application/x-www-form-urlencoded"
-
-
-def request_record(method, target, headers, body):
-    """What /_control/requests shows for one API request."""
-    path, _, query_string = target.partition("?")
-    text = body.decode("utf-8", "replace")
-    lowered = {}
-    for name, value in headers.items():
-        key = name.lower()
-        lowered[key] = f"{lowered[key]}, {value}" if key in lowered else value
-    record = {"method": method, "path": path,
-              "query": urllib.parse.parse_qs(query_string, keep_blank_values=True),
-              "headers": lowered, "body": text}
-    if is_form(headers.get("Content-Type", "")):
-        record["form"] = urllib.parse.parse_qs(text, keep_blank_values=True)
-    try:
-        record["json"] = json.loads(text) if text.strip() else None
-    except json.JSONDecodeError:
-        record["json"] = None
-    return record
-
 
 def request_params(query_string, headers, body):
     """Query parameters merged with a form body, body values first (as Go's Request.Form does)."""
     params = {}
-    if is_form(headers.get("Content-Type", "")):
+    if double_server.is_form(headers.get("Content-Type", "")):
         for key, values in urllib.parse.parse_qs(body.decode("utf-8", "replace"),
                                                  keep_blank_values=True).items():
             params.setdefault(key, []).extend(values)
@@ -1361,14 +1184,12 @@ def request_params(query_string, headers, body):
     return params
 
 
-def api_reply(state, method, target, headers, body, now):
+def api_reply(service, method, target, headers, body, now):
     """The normal answer to an API request: auth check, then routing."""
     path, _, query_string = target.partition("?")
-    authorization = headers.get("Authorization", "")
-    scheme, _, credentials = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not state.token_matches(credentials.strip()):
+    if not service.bearer_token_accepted(headers):
         return unauthorized_reply()
-    series = state.series()
+    series = service.series()
     if is_prometheus_path(path):
         return prometheus_api(method, path, request_params(query_string, headers, body), series, now)
     if path == "/api/data":
@@ -1382,359 +1203,69 @@ def api_reply(state, method, target, headers, body, now):
     return sysdig_error(404, f"Not Found: {path}")
 
 
-# ---------------------------------------------------------------------------------------------------------
-# Control API
-# ---------------------------------------------------------------------------------------------------------
+class SysdigService(double_server.ImitatedService):
+    """The series fixture and Sysdig's two APIs, on top of the shared token, faults and request log."""
 
-def control_error(status, message):
-    return json_reply(status, {"message": message})
+    name = DOUBLE_NAME
+    records_form = True   # Prometheus clients POST form bodies; tests check what they sent
 
+    def __init__(self, series, token):
+        super().__init__(token)
+        self._series = list(series)
 
-def parse_json_body(body):
-    try:
-        return json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ValueError(f"body is not JSON: {e}") from e
+    def series(self):
+        with self.lock:
+            return self._series
 
+    def replace_series(self, series):
+        with self.lock:
+            self._series = list(series)
 
-def control_faults(state, method, body):
-    if method == "GET":
-        return json_reply(200, {"faults": state.faults()})
-    if method == "DELETE":
-        state.clear_faults()
-        return json_reply(200, {"faults": []})
-    state.add_fault(parse_fault(parse_json_body(body)))
-    return json_reply(200, {"faults": state.faults()})
+    def replace_fixture(self, document):
+        series = parse_fixture(document)
+        self.replace_series(series)
+        return {"series": len(series)}
 
+    def api_reply(self, method, target, headers, body):
+        return api_reply(self, method, target, headers, body, time.time())
 
-def control_requests(state, method, body):
-    if method == "DELETE":
-        state.clear_requests()
-        return json_reply(200, [])
-    return json_reply(200, state.requests())
+    def error_reply(self, path, status, message):
+        return endpoint_error(path, status, message)
 
-
-def control_fixture(state, method, body):
-    try:
-        series = parse_fixture(parse_json_body(body))
-    except FixtureError as e:
-        raise ValueError(f"invalid fixture: {e}") from e
-    state.replace_series(series)
-    return json_reply(200, {"series": len(series)})
-
-
-def control_token(state, method, body):
-    document = parse_json_body(body)
-    token = document.get("token") if isinstance(document, dict) else None
-    if not isinstance(token, str) or not token:
-        raise ValueError('expected {"token": "<non-empty string>"}')
-    state.replace_token(token)
-    return json_reply(200, {})
-
-
-CONTROL_ROUTES = {
-    "/_control/faults": (("GET", "POST", "DELETE"), control_faults),
-    "/_control/requests": (("GET", "DELETE"), control_requests),
-    "/_control/fixture": (("POST",), control_fixture),
-    "/_control/token": (("POST",), control_token),
-}
-
-
-def control_reply(state, method, path, body):
-    route = CONTROL_ROUTES.get(path)
-    if route is None:
-        return control_error(404, f"unknown control endpoint {path}")
-    methods, handler = route
-    if method not in methods:
-        return control_error(405, f"{path} accepts {', '.join(methods)}")
-    try:
-        return handler(state, method, body)
-    except ValueError as e:
-        return control_error(400, str(e))
-
-
-# ---------------------------------------------------------------------------------------------------------
-# HTTP server
-# ---------------------------------------------------------------------------------------------------------
-
-class MalformedBody(ValueError):
-    pass
-
-
-class DoubleRequestHandler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"   # keep-alive, Content-Length on every answer
-    server_version = "sysdig-double/1.0"
-    sys_version = ""
-
-    def setup(self):
-        # TLS handshakes happen here, in the connection's own thread, so a stuck client blocks nobody.
-        if isinstance(self.request, ssl.SSLSocket):
-            self.request.settimeout(10)
-            self.request.do_handshake()
-            self.request.settimeout(None)
-        super().setup()
-
-    def log_message(self, format, *args):
-        log(f"{self.address_string()} {format % args}")
-
-    def do_GET(self):
-        self.handle_request()
-
-    do_POST = do_PUT = do_DELETE = do_PATCH = do_GET
-
-    # -- request side --------------------------------------------------------------------------------
-    def read_body(self):
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            return self.read_chunked_body()
-        length = self.headers.get("Content-Length")
-        if length is None:
-            return b""
-        if not (length.isascii() and length.isdigit()):
-            raise MalformedBody(f"bad Content-Length {length!r}")
-        return self.rfile.read(int(length))
-
-    def read_chunked_body(self):
-        parts = []
-        while True:
-            size_line = self.rfile.readline(1024).split(b";")[0].strip()
-            try:
-                size = int(size_line, 16)
-            except ValueError as e:
-                raise MalformedBody(f"bad chunk size {size_line!r}") from e
-            if size == 0:
-                while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
-                    pass  # trailers
-                return b"".join(parts)
-            parts.append(self.rfile.read(size))
-            self.rfile.readline(1024)
-
-    def handle_request(self):
-        try:
-            body = self.read_body()
-        except MalformedBody as e:
-            self.close_connection = True
-            self.send_reply(control_error(400, str(e)))
-            return
-        state = self.server.state
-        path = self.path.partition("?")[0]
-        if path.startswith(CONTROL_PREFIX):
-            self.send_reply(control_reply(state, self.command, path, body))
-            return
-        state.record(request_record(self.command, self.path, self.headers, body))
-        fault = state.take_fault(path)
-        if fault is not None and fault.latency_ms and self.server.stopping.wait(fault.latency_ms / 1000):
-            self.close_connection = True
-            return
-        self.answer(fault, path, body)
-
-    def answer(self, fault, path, body):
-        mode = fault.mode if fault else None
-        if mode == "drop":
-            self.close_connection = True   # the server closes the socket without a byte of answer
-        elif mode == "hang":
-            self.hang()
-        elif mode == "garbage":
-            self.send_reply(Reply(200, GARBAGE_BODY))
-        elif mode == "oversize":
-            self.send_oversize(fault, path)
-        elif mode == "status":
-            self.send_reply(self.injected_status(fault, path))
-        else:
-            reply = self.normal_reply(path, body)
-            if mode == "truncate":
-                self.send_truncated(reply)
-            else:
-                self.send_reply(reply)
-
-    def normal_reply(self, path, body):
-        try:
-            return api_reply(self.server.state, self.command, self.path, self.headers, body, time.time())
-        except Exception:  # a bug in the double must show up as a 500, not a dead connection
-            log(traceback.format_exc())
-            return endpoint_error(path, 500, "internal error in sysdig-double")
-
-    @staticmethod
-    def injected_status(fault, path):
-        if fault.body is None:
-            reply = endpoint_error(path, fault.status, f"injected fault: HTTP {fault.status}")
-        else:
-            try:
-                json.loads(fault.body)
-                content_type = "application/json"
-            except json.JSONDecodeError:
-                content_type = "text/plain; charset=utf-8"
-            reply = Reply(fault.status, fault.body.encode("utf-8"), content_type)
-        reply.headers.update(fault.headers)
-        return reply
-
-    # -- response side -------------------------------------------------------------------------------
-    def send_head(self, status, content_type, length=None, headers=None):
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        if length is None:
-            self.send_header("Transfer-Encoding", "chunked")
-        else:
-            self.send_header("Content-Length", str(length))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        if self.close_connection:
-            self.send_header("Connection", "close")
-        self.end_headers()
-
-    def send_reply(self, reply):
-        self.send_head(reply.status, reply.content_type, len(reply.body), reply.headers)
-        self.wfile.write(reply.body)
-
-    def send_truncated(self, reply):
-        # Promise the whole body, deliver half, then close: the client sees an early EOF.
-        self.close_connection = True
-        self.send_head(reply.status, reply.content_type, len(reply.body), reply.headers)
-        self.wfile.write(reply.body[:len(reply.body) // 2])
-        self.wfile.flush()
-
-    def hang(self):
-        """Never answer; return once the client hangs up or the double stops."""
-        self.close_connection = True
-        sock = self.connection
-        sock.settimeout(0.2)
-        while not self.server.stopping.is_set():
-            try:
-                if not sock.recv(4096):
-                    return
-            except TimeoutError:
-                continue
-            except (OSError, ValueError):
-                return
-
-    def send_oversize(self, fault, path):
+    def oversize_prefix(self, path):
         if is_prometheus_path(path):
-            prefix = b'{"status":"success","data":{"resultType":"vector","result":[]},"padding":"'
-        else:
-            prefix = b'{"start":0,"end":0,"data":[],"padding":"'
-        suffix = b'"}'
-        padding = max(0, fault.size_bytes - len(prefix) - len(suffix))
-        total = len(prefix) + padding + len(suffix)
-        self.send_head(200, "application/json", None if fault.chunked else total, fault.headers)
-        try:
-            self.write_piece(prefix, fault.chunked)
-            block = b"x" * 65536
-            while padding > 0:
-                self.write_piece(block[:padding], fault.chunked)
-                padding -= min(padding, len(block))
-            self.write_piece(suffix, fault.chunked)
-            if fault.chunked:
-                self.wfile.write(b"0\r\n\r\n")
-        except OSError:
-            self.close_connection = True   # the client stopped reading, as a size limit should make it
-
-    def write_piece(self, data, chunked):
-        if chunked:
-            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
-        else:
-            self.wfile.write(data)
+            return b'{"status":"success","data":{"resultType":"vector","result":[]},"padding":"'
+        return b'{"start":0,"end":0,"data":[],"padding":"'
 
 
-class DoubleHTTPServer(http.server.ThreadingHTTPServer):
-    daemon_threads = True      # hanging connections must not keep the process alive
-    block_on_close = False
-    allow_reuse_address = True
-
-    def __init__(self, address, state, ssl_context=None):
-        self.state = state
-        self.ssl_context = ssl_context
-        self.stopping = threading.Event()
-        self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
-        super().__init__(address, DoubleRequestHandler)
-
-    def server_bind(self):
-        # HTTPServer.server_bind resolves the host name, which can stall on machines without DNS.
-        socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = self.server_address[:2]
-
-    def get_request(self):
-        sock, address = super().get_request()
-        if self.ssl_context is not None:
-            sock = self.ssl_context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
-        return sock, address
-
-    def handle_error(self, request, client_address):
-        error = sys.exc_info()[1]
-        if isinstance(error, (ConnectionError, ssl.SSLError, TimeoutError)):
-            log(f"{client_address[0]} connection ended: {error!r}")
-        else:
-            super().handle_error(request, client_address)
-
-
-class SysdigDouble:
+class SysdigDouble(double_server.RunningDouble):
     """The double in-process: start(), port, stop(). Also usable as a context manager."""
 
     def __init__(self, series, token, host="127.0.0.1", port=0, ssl_context=None):
-        self.state = DoubleState(series, token)
-        self.server = DoubleHTTPServer((host, port), self.state, ssl_context)
-        self.thread = threading.Thread(target=self.server.serve_forever, name="sysdig-double", daemon=True)
-
-    @property
-    def port(self):
-        return self.server.server_address[1]
-
-    def start(self):
-        self.thread.start()
-        return self
-
-    def stop(self):
-        self.server.stopping.set()
-        self.server.shutdown()
-        self.server.server_close()
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
-
-def tls_context(cert, key):
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.load_cert_chain(cert, key)
-    return context
+        super().__init__(SysdigService(series, token), host, port, ssl_context)
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(description="Fake Sysdig Monitor for tests.")
-    parser.add_argument("--port", type=int, default=0, help="port to listen on; 0 picks a free one")
-    parser.add_argument("--bind", default="127.0.0.1", help="address to listen on")
-    parser.add_argument("--token", required=True, help="the accepted API token")
-    parser.add_argument("--fixture", default=DEFAULT_FIXTURE, help="series fixture (JSON)")
-    parser.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM)")
-    parser.add_argument("--tls-key", help="private key for --tls-cert (PEM)")
-    args = parser.parse_args(argv)
-    if bool(args.tls_cert) != bool(args.tls_key):
-        parser.error("--tls-cert and --tls-key go together")
-    return args
+    parser = double_server.argument_parser("Fake Sysdig Monitor for tests.", DEFAULT_FIXTURE,
+                                           fixture_help="series fixture (JSON)",
+                                           token_help="the accepted API token",
+                                           tls_cert_help="serve HTTPS with this certificate (PEM)")
+    return double_server.parse_arguments(parser, argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
     try:
         series = load_fixture_file(args.fixture)
-        context = tls_context(args.tls_cert, args.tls_key) if args.tls_cert else None
+        context = double_server.tls_context(args.tls_cert, args.tls_key) if args.tls_cert else None
         double = SysdigDouble(series, args.token, args.bind, args.port, context)
     except (OSError, FixtureError, ssl.SSLError) as e:
         log(f"cannot start: {e}")
         return 2
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    double.start()
-    print(json.dumps({"port": double.port}), flush=True)
-    log(f"listening on {args.bind}:{double.port} ({'https' if context else 'http'}, "
+    return double_server.serve_until_signalled(
+        double, {"port": double.port},
+        f"listening on {args.bind}:{double.port} ({'https' if context else 'http'}, "
         f"{len(series)} series from {args.fixture})")
-    while not stop.wait(0.5):
-        pass
-    double.stop()
-    log("stopped")
-    return 0
 
 
 if __name__ == "__main__":

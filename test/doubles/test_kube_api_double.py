@@ -4,17 +4,15 @@ import base64
 import http.client
 import json
 import os
-import select
-import signal
 import ssl
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import unittest
 import urllib.parse
 
+import double_process
 import kube_api_double as double_module
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -25,76 +23,12 @@ TOKEN = "kube-s3cr3t"
 DEFAULT_RUNNING = ["kuard-7d4f-1", "kuard-7d4f-2", "kuard-7d4f-3", "redis-0", "redis-1"]
 
 
-class Response:
-    def __init__(self, status, headers, body):
-        self.status = status
-        self.headers = headers
-        self.body = body
-
-    def json(self):
-        return json.loads(self.body)
-
-
-class DoubleProcess:
-    """The double as a child process on a free port; stop() sends SIGTERM."""
+class KubeApiProcess(double_process.DoubleProcess):
+    """The Kubernetes API double as a child process on a free port, spoken to over HTTPS with TOKEN, trusting
+    the certificate it reports."""
 
     def __init__(self, *extra_args, fixture=FIXTURE):
-        argv = [sys.executable, SCRIPT, "--port", "0", "--token", TOKEN, "--fixture", fixture, *extra_args]
-        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.stderr_lines = []
-        self._drainer = threading.Thread(target=self._drain_stderr, daemon=True)
-        self._drainer.start()
-        info = self._read_info()
-        self.port = info["port"]
-        self.ca_file = info["ca_file"]
-        self.tls = ssl.create_default_context(cafile=self.ca_file)  # verifies the chain and 127.0.0.1
-
-    def _drain_stderr(self):
-        for line in self.proc.stderr:
-            self.stderr_lines.append(line)
-
-    def _read_info(self, timeout=10):
-        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
-        line = self.proc.stdout.readline() if ready else ""
-        if not line:
-            self.proc.kill()
-            self._close_pipes()
-            raise RuntimeError("double did not report its port:\n" + "".join(self.stderr_lines))
-        return json.loads(line)
-
-    def stop(self, timeout=5):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout)
-        finally:
-            self._close_pipes()
-
-    def _close_pipes(self):
-        self.proc.wait(5)
-        self._drainer.join(2)
-        self.proc.stdout.close()
-        self.proc.stderr.close()
-
-    def connection(self, timeout=5):
-        return http.client.HTTPSConnection("127.0.0.1", self.port, timeout=timeout, context=self.tls)
-
-    def request(self, method, path, body=None, headers=None, token=TOKEN, timeout=5):
-        headers = dict(headers or {})
-        if token is not None:
-            headers["Authorization"] = f"Bearer {token}"
-        if isinstance(body, (dict, list)):
-            body = json.dumps(body)
-            headers.setdefault("Content-Type", "application/json")
-        conn = self.connection(timeout)
-        try:
-            conn.request(method, path, body=body, headers=headers)
-            reply = conn.getresponse()
-            return Response(reply.status, dict(reply.getheaders()), reply.read())
-        finally:
-            conn.close()
-
-    def control(self, method, path, body=None):
-        return self.request(method, "/_control/" + path, body, token=None)
+        super().__init__(SCRIPT, "--token", TOKEN, "--fixture", fixture, *extra_args, token=TOKEN)
 
 
 def pods_path(namespace=None, **params):
@@ -102,23 +36,11 @@ def pods_path(namespace=None, **params):
     return base + ("?" + urllib.parse.urlencode(params) if params else "")
 
 
-class DoubleTestCase(unittest.TestCase):
-    """One double per test class, reset to the stock fixture and token before every test."""
+class DoubleTestCase(double_process.DoubleTestCase):
+    """One Kubernetes API double per test class, reset to the stock fixture and token before every test."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.double = DoubleProcess()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.double.stop()
-
-    def setUp(self):
-        with open(FIXTURE, encoding="utf-8") as f:
-            self.assertEqual(self.double.control("POST", "fixture", f.read()).status, 200)
-        self.double.control("POST", "token", {"token": TOKEN})
-        self.double.control("DELETE", "faults")
-        self.double.control("DELETE", "requests")
+    start_double = KubeApiProcess
+    fixture = FIXTURE
 
     def list_pods(self, namespace=None, **params):
         response = self.double.request("GET", pods_path(namespace, **params))
@@ -396,7 +318,7 @@ class FaultAndRecordingTests(DoubleTestCase):
 
 class ProcessLifecycleTests(unittest.TestCase):
     def test_sigterm_exits_cleanly_and_removes_the_generated_certificate(self):
-        process = DoubleProcess()
+        process = KubeApiProcess()
         directory = os.path.dirname(process.ca_file)
         self.assertEqual(process.stop(), 0)
         self.assertFalse(os.path.exists(directory))

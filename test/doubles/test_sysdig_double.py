@@ -1,17 +1,15 @@
 """Tests of the Sysdig test double itself: the real script as a subprocess, spoken to over HTTP."""
 import http.client
-import json
 import os
-import select
-import signal
 import ssl
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import unittest
 import urllib.parse
+
+import double_process
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPT = os.path.join(HERE, "sysdig_double.py")
@@ -30,93 +28,18 @@ DATA_QUERY = {
 }
 
 
-class Response:
-    def __init__(self, status, headers, body):
-        self.status = status
-        self.headers = headers
-        self.body = body
-
-    def json(self):
-        return json.loads(self.body)
-
-
-class DoubleProcess:
-    """The double as a child process on a free port; stop() sends SIGTERM."""
+class SysdigProcess(double_process.DoubleProcess):
+    """The Sysdig double as a child process on a free port, spoken to over HTTP with TOKEN."""
 
     def __init__(self, *extra_args, fixture=FIXTURE):
-        argv = [sys.executable, SCRIPT, "--port", "0", "--token", TOKEN, "--fixture", fixture, *extra_args]
-        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.stderr_lines = []
-        # The double logs every request; drain stderr so the pipe never fills up and blocks it.
-        self._drainer = threading.Thread(target=self._drain_stderr, daemon=True)
-        self._drainer.start()
-        self.port = self._read_port()
-
-    def _drain_stderr(self):
-        for line in self.proc.stderr:
-            self.stderr_lines.append(line)
-
-    def _read_port(self, timeout=10):
-        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
-        line = self.proc.stdout.readline() if ready else ""
-        if not line:
-            self.proc.kill()
-            self._close_pipes()
-            raise RuntimeError("double did not report its port:\n" + "".join(self.stderr_lines))
-        return json.loads(line)["port"]
-
-    def stop(self, timeout=5):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout)
-        finally:
-            self._close_pipes()
-
-    def _close_pipes(self):
-        self.proc.wait(5)
-        self._drainer.join(2)
-        self.proc.stdout.close()
-        self.proc.stderr.close()
-
-    def connection(self, timeout=5):
-        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-
-    def request(self, method, path, body=None, headers=None, token=TOKEN, timeout=5):
-        headers = dict(headers or {})
-        if token is not None:
-            headers["Authorization"] = f"Bearer {token}"
-        if isinstance(body, (dict, list)):
-            body = json.dumps(body)
-            headers.setdefault("Content-Type", "application/json")
-        conn = self.connection(timeout)
-        try:
-            conn.request(method, path, body=body, headers=headers)
-            reply = conn.getresponse()
-            return Response(reply.status, dict(reply.getheaders()), reply.read())
-        finally:
-            conn.close()
-
-    def control(self, method, path, body=None):
-        return self.request(method, "/_control/" + path, body, token=None)
+        super().__init__(SCRIPT, "--token", TOKEN, "--fixture", fixture, *extra_args, token=TOKEN)
 
 
-class DoubleTestCase(unittest.TestCase):
-    """One double per test class, reset to the stock fixture and token before every test."""
+class DoubleTestCase(double_process.DoubleTestCase):
+    """One Sysdig double per test class, reset to the stock fixture and token before every test."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.double = DoubleProcess()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.double.stop()
-
-    def setUp(self):
-        with open(FIXTURE, encoding="utf-8") as f:
-            self.double.control("POST", "fixture", f.read())
-        self.double.control("POST", "token", {"token": TOKEN})
-        self.double.control("DELETE", "faults")
-        self.double.control("DELETE", "requests")
+    start_double = SysdigProcess
+    fixture = FIXTURE
 
     def query(self, promql, method="GET", **params):
         form = urllib.parse.urlencode({"query": promql, **params})
@@ -514,7 +437,7 @@ class FixtureTests(DoubleTestCase):
 
 class ProcessTests(unittest.TestCase):
     def test_keep_alive_and_sigterm(self):
-        double = DoubleProcess()
+        double = SysdigProcess()
         conn = double.connection()
         try:
             for _ in range(2):  # two requests over one connection
@@ -545,7 +468,7 @@ class ProcessTests(unittest.TestCase):
                                 "-days", "1", "-subj", "/CN=localhost"], check=True, capture_output=True)
             except (OSError, subprocess.CalledProcessError):
                 self.skipTest("openssl is not available")
-            double = DoubleProcess("--tls-cert", cert, "--tls-key", key)
+            double = SysdigProcess("--tls-cert", cert, "--tls-key", key)
         try:
             context = ssl.create_default_context(cafile=None)
             context.check_hostname = False
