@@ -2,7 +2,6 @@
 import json
 import os
 import sys
-import urllib.request
 
 DOUBLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "doubles")
 
@@ -21,21 +20,12 @@ class DoubleProcess(double_process.DoubleProcess):
     def stop(self):
         return super().stop(timeout=10)
 
-
-class SysdigDouble(DoubleProcess):
-    TOKEN = "sysdig-test-token-4f1c9a"
-
-    def __init__(self, *args, token=TOKEN):
-        super().__init__("sysdig_double.py", "--token", token, *args, token=token)
-
     def control(self, method, path, body=None):
-        """The parsed JSON answer; a refused call raises urllib's HTTPError, failing the test at once."""
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.url + "/_control/" + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=10) as r:
-            text = r.read().decode()
-            return json.loads(text) if text else None
+        """The parsed JSON answer; a refused call fails the test at once."""
+        reply = super().control(method, path, body)
+        if reply.status >= 300:
+            raise AssertionError(f"control {method} {path} answered {reply.status}: {reply.body[:200]!r}")
+        return json.loads(reply.body) if reply.body else None
 
     def inject(self, **fault):
         self.control("POST", "faults", fault)
@@ -48,6 +38,13 @@ class SysdigDouble(DoubleProcess):
 
     def clear_requests(self):
         self.control("DELETE", "requests")
+
+
+class SysdigDouble(DoubleProcess):
+    TOKEN = "sysdig-test-token-4f1c9a"
+
+    def __init__(self, *args, token=TOKEN):
+        super().__init__("sysdig_double.py", "--token", token, *args, token=token)
 
     def query_requests(self):
         """Recorded requests that asked for values (not discovery)."""

@@ -5,7 +5,6 @@ import os
 import tempfile
 import time
 import unittest
-import urllib.parse
 
 from adapter_process import Adapter
 from double_processes import KubeApiDouble, SysdigDouble
@@ -98,7 +97,7 @@ class SysdigBackendCase:
         got = {i["describedObject"]["name"]: i["value"] for i in body["items"]}
         self.assertEqual(got, {"kuard-7d4f-1": "10500m", "kuard-7d4f-2": "20250m", "kuard-7d4f-3": "30"})
         self.assertEqual(len(self.sysdig.query_requests()), 1)
-        listed = [r for r in self.kube_requests() if "/pods" in r["path"]]
+        listed = [r for r in self.kube.requests() if "/pods" in r["path"]]
         self.assertGreaterEqual(len(listed), 1)
 
     def test_pods_selector_matching_nothing_asks_no_backend(self):
@@ -125,14 +124,6 @@ class SysdigBackendCase:
         self.assertLess(time.time() - started, 1.5)
         self.assertTrue(r.json()["resources"])
         self.assertEqual(self.adapter.get("/readyz").status, 200)
-
-    def kube_requests(self):
-        import json
-        import ssl
-        import urllib.request
-        context = ssl.create_default_context(cafile=self.kube.ca_file)
-        with urllib.request.urlopen(self.kube.url + "/_control/requests", context=context, timeout=10) as r:
-            return json.loads(r.read())
 
     # --- hostile input never reaches the backend ---
 
