@@ -10,7 +10,7 @@ packages=(
   libcpprest-dev                      # HTTP client; brings the Boost headers used by the server
   libssl-dev openssl ca-certificates
   rapidjson-dev libyaml-cpp-dev catch2 prometheus-cpp-dev
-  python3 curl                        # integration tests and the demo
+  python3 python3-yaml curl           # integration tests, the demo, the manifest checks (YAML)
   prometheus                          # a real Prometheus for the prometheus backend tests
 )
 
