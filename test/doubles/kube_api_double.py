@@ -2,8 +2,10 @@
 """A fake Kubernetes API server for the tests of sysdig-metrics-adapter.
 
 It serves HTTPS only, checks the Bearer token, lists pods from a JSON fixture with the full label-selector
-grammar and limit/continue paging, injects faults on demand and records every API request. Python 3.11,
-standard library only, plus the `openssl` command line to make a serving certificate when none is given.
+grammar and limit/continue paging, answers the reviews an aggregated API server's delegated authentication and
+authorization send (TokenReview, SubjectAccessReview) and serves the extension-apiserver-authentication ConfigMap.
+It injects faults on demand and records every API request. Python 3.11, standard library only, plus the
+`openssl` command line to make a serving certificate when none is given.
 
     python3 kube_api_double.py --port 0 --token SECRET [--fixture fixtures/kube_objects.json]
                                [--bind 127.0.0.1] [--tls-cert C --tls-key K [--ca-file CA]]
@@ -13,23 +15,32 @@ else goes to stderr. It exits 0 on SIGTERM/SIGINT and 2 when the fixture or the 
 
 Fixture: a `kubectl get -o json` style List, `{"kind": "List", "apiVersion": "v1", "items": [<Pod>, ...]}`.
 Each Pod needs metadata.name and metadata.namespace; labels are optional, status.phase defaults to Running,
-uid/resourceVersion/creationTimestamp are filled in when absent. Only kind Pod is known so far.
+uid/resourceVersion/creationTimestamp are filled in when absent. Only kind Pod is known so far. Optional
+top-level keys `tokens`, `policy` and `authenticationConfigMap` take the bodies of the control routes below.
 
 API (every path outside /_control/ needs `Authorization: Bearer <token>`, else 401 Status):
     GET /api/v1/pods, GET /api/v1/namespaces/{ns}/pods   labelSelector, limit, continue
     GET /api/v1/namespaces/{ns}/pods/{name}
+    POST /apis/authentication.k8s.io/v1/tokenreviews            TokenReview, answered from the token table
+    POST /apis/authorization.k8s.io/v1/subjectaccessreviews     SubjectAccessReview, answered by the policy
+    GET /api/v1/namespaces/{ns}/configmaps/{name}               only kube-system/extension-apiserver-authentication
 Errors are metav1.Status objects with the reason Kubernetes uses for the code.
 
 Control API (no token, JSON; not recorded):
     POST/GET/DELETE /_control/faults   {"mode","status","body","headers","latency_ms","count","path_prefix",
                                         "bytes","chunked"}; modes status|garbage|truncate|drop|hang|oversize
     GET/DELETE /_control/requests      recorded API requests: method, path, query, headers (lower-case), body, json
-    POST /_control/fixture             replaces the objects (a new resourceVersion); 400 keeps the old ones
+    POST /_control/fixture             replaces the objects (a new resourceVersion) and the tokens, policy and
+                                       ConfigMap (keys it leaves out become empty); 400 keeps the old ones
     POST /_control/token               {"token": "new"}
     POST /_control/compact             forgets earlier list snapshots: outstanding continue tokens get 410 Expired
+    POST /_control/tokens              {"<token>": {"username", "uid", "groups", "extra", "audiences"}, ...}
+    POST /_control/policy              {"rules": [{"users", "groups", "verbs", "apiGroups", "resources",
+                                        "namespaces", "resourceNames", "nonResourceURLs", "deny"}, ...]}
+    POST /_control/configmap           {"data": {...}} sets the authentication ConfigMap, {"data": null} removes it
 
-New routes (TokenReview, SubjectAccessReview, ConfigMaps, watch) are one entry each in API_ROUTES. The server,
-fault injection, request recording and the control API are shared with the other doubles: double_server.py.
+New routes (ConfigMap lists, watch, ...) are one entry each in API_ROUTES. The server, fault injection, request
+recording and the control API are shared with the other doubles: double_server.py.
 """
 import base64
 import dataclasses
@@ -339,7 +350,7 @@ def parse_fixture(document):
     """Validates a fixture document; returns its pods in storage order."""
     if not isinstance(document, dict) or not isinstance(document.get("items"), list):
         raise FixtureError('a fixture is a List object {"kind": "List", "apiVersion": "v1", "items": [...]}')
-    unknown = set(document) - {"kind", "apiVersion", "metadata", "items"}
+    unknown = set(document) - {"kind", "apiVersion", "metadata", "items"} - AUTH_FIXTURE_KEYS
     if unknown:
         raise FixtureError(f"fixture has unknown keys {sorted(unknown)}")
     pods = []
@@ -363,8 +374,198 @@ def storage_key(pod):
     return f'{pod["metadata"]["namespace"]}/{pod["metadata"]["name"]}'
 
 
+def parse_fixture_document(document):
+    """(pods, AuthConfig) of a whole fixture document: the objects, then the optional delegated-auth keys."""
+    pods = parse_fixture(document)
+    return pods, parse_auth(document)
+
+
 def load_fixture_file(path):
     return parse_fixture(double_server.read_fixture_file(path))
+
+
+def load_fixture(path):
+    return parse_fixture_document(double_server.read_fixture_file(path))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Delegated authentication and authorization: the token table, the policy and the authentication ConfigMap
+# ---------------------------------------------------------------------------------------------------------
+
+# What the API server answers TokenReviews for when the review names no audiences (its --api-audiences, which
+# default to the service account issuer).
+API_SERVER_AUDIENCES = ("https://kubernetes.default.svc.cluster.local",)
+AUTHENTICATION_CONFIGMAP = ("kube-system", "extension-apiserver-authentication")
+AUTH_FIXTURE_KEYS = {"tokens", "policy", "authenticationConfigMap"}
+TOKEN_ENTRY_KEYS = {"username", "uid", "groups", "extra", "audiences"}
+RULE_LIST_KEYS = ("users", "groups", "verbs", "apiGroups", "resources", "namespaces", "resourceNames",
+                  "nonResourceURLs")
+RESOURCE_RULE_KEYS = {"apiGroups", "resources", "namespaces", "resourceNames"}
+CONFIGMAP_KEY_RE = re.compile(r"[-._a-zA-Z0-9]+")
+
+
+@dataclasses.dataclass(frozen=True)
+class AuthConfig:
+    """What the delegated-auth routes answer from. Replaced whole, never changed in place."""
+    tokens: dict = dataclasses.field(default_factory=dict)   # token -> {"user": UserInfo, "audiences": [...]}
+    rules: tuple = ()                                        # validated policy rules, in order
+    configmap_data: dict | None = None                       # None: the ConfigMap does not exist
+
+
+def is_string_list(value):
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def parse_extra(value, where):
+    """A user's extra (map[string][]string), keys sorted as Go writes maps."""
+    if not isinstance(value, dict) or not all(is_string_list(v) for v in value.values()):
+        raise FixtureError(f"{where} must be an object of string lists")
+    return {key: list(value[key]) for key in sorted(value)}
+
+
+def parse_tokens(document, where="tokens"):
+    """The token table: token -> {"user": the UserInfo a TokenReview reports, "audiences": what it is valid for}.
+    Error messages never quote a token."""
+    if not isinstance(document, dict):
+        raise FixtureError(f'{where} must be an object {{"<token>": {{"username": ...}}, ...}}')
+    table = {}
+    for position, (token, entry) in enumerate(document.items()):
+        at = f"{where} entry #{position + 1}"
+        if not token:
+            raise FixtureError(f"{at}: the token must be a non-empty string")
+        if not isinstance(entry, dict):
+            raise FixtureError(f"{at} must be an object")
+        unknown = set(entry) - TOKEN_ENTRY_KEYS
+        if unknown:
+            raise FixtureError(f"{at} has unknown keys {sorted(unknown)}")
+        username = entry.get("username")
+        if not isinstance(username, str) or not username:
+            raise FixtureError(f"{at}: 'username' must be a non-empty string")
+        uid = entry.get("uid", str(uuid.uuid5(uuid.NAMESPACE_URL, f"users/{username}")))
+        if not isinstance(uid, str):
+            raise FixtureError(f"{at}: 'uid' must be a string")
+        groups = entry.get("groups", [])
+        if not is_string_list(groups):
+            raise FixtureError(f"{at}: 'groups' must be a list of strings")
+        extra = parse_extra(entry.get("extra", {}), f"{at}: 'extra'")
+        audiences = entry.get("audiences", list(API_SERVER_AUDIENCES))
+        if not is_string_list(audiences) or not audiences:
+            raise FixtureError(f"{at}: 'audiences' must be a non-empty list of strings")
+        # authenticationv1.UserInfo, every field omitempty.
+        user = {key: value for key, value in
+                (("username", username), ("uid", uid), ("groups", list(groups)), ("extra", extra)) if value}
+        table[token] = {"user": user, "audiences": list(audiences)}
+    return table
+
+
+def parse_policy(document, where="policy"):
+    """The policy's rules, checked; see rule_matches for what each field means."""
+    if not isinstance(document, dict) or not isinstance(document.get("rules"), list):
+        raise FixtureError(f'{where} must be an object {{"rules": [...]}}')
+    unknown = set(document) - {"rules"}
+    if unknown:
+        raise FixtureError(f"{where} has unknown keys {sorted(unknown)}")
+    rules = []
+    for index, rule in enumerate(document["rules"]):
+        at = f"{where}.rules[{index}]"
+        if not isinstance(rule, dict):
+            raise FixtureError(f"{at} must be an object")
+        unknown = set(rule) - set(RULE_LIST_KEYS) - {"deny"}
+        if unknown:
+            raise FixtureError(f"{at} has unknown keys {sorted(unknown)}")
+        for key in RULE_LIST_KEYS:
+            if key in rule and (not is_string_list(rule[key]) or not rule[key]):
+                raise FixtureError(f"{at}.{key} must be a non-empty list of strings (leave it out to match any)")
+        if not isinstance(rule.get("deny", False), bool):
+            raise FixtureError(f"{at}.deny must be true or false")
+        if "nonResourceURLs" in rule and RESOURCE_RULE_KEYS & set(rule):
+            raise FixtureError(f"{at}: a rule applies to resources or to nonResourceURLs, not both")
+        for url in rule.get("nonResourceURLs", []):
+            if url != "*" and (not url.startswith("/") or "*" in url[:-1]):
+                raise FixtureError(f"{at}.nonResourceURLs: {url!r} must be a path, with '*' only at the end")
+        rules.append({key: (list(value) if isinstance(value, list) else value) for key, value in rule.items()})
+    return tuple(rules)
+
+
+def parse_configmap(document, where="authenticationConfigMap"):
+    """The authentication ConfigMap's data (keys sorted, as Go writes maps), or None for no ConfigMap."""
+    if not isinstance(document, dict) or set(document) != {"data"}:
+        raise FixtureError(f'{where} must be {{"data": {{...}}}} or {{"data": null}}')
+    data = document["data"]
+    if data is None:
+        return None
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        raise FixtureError(f"{where}.data must be an object of strings, or null")
+    for key in data:
+        if len(key) > 253 or not CONFIGMAP_KEY_RE.fullmatch(key):
+            raise FixtureError(f"{where}.data: {key!r} is not a valid ConfigMap key (alphanumerics, '-', '_', '.')")
+    return {key: data[key] for key in sorted(data)}
+
+
+def parse_auth(document):
+    """The AuthConfig a fixture document sets; each key is optional and empty when absent."""
+    return AuthConfig(parse_tokens(document.get("tokens", {})),
+                      parse_policy(document.get("policy", {"rules": []})),
+                      parse_configmap(document.get("authenticationConfigMap", {"data": None})))
+
+
+# -- the policy ---------------------------------------------------------------------------------------------
+
+def resource_matches(rule_resources, resource, subresource):
+    """RBAC's ResourceMatches ("*", "pods", "pods/log", "*/log"), plus "pods/*" for any subresource of pods."""
+    combined = f"{resource}/{subresource}" if subresource else resource
+    for candidate in rule_resources:
+        if candidate in ("*", combined):
+            return True
+        if subresource and candidate in (f"{resource}/*", f"*/{subresource}"):
+            return True
+    return False
+
+
+def url_matches(rule_urls, path):
+    """RBAC's NonResourceURLMatches: "*", the exact path, or a prefix ending in "*"."""
+    return any(url in ("*", path) or (url.endswith("*") and path.startswith(url[:-1])) for url in rule_urls)
+
+
+def wildcard_listed(values, wanted):
+    return "*" in values or wanted in values
+
+
+def rule_matches(rule, spec):
+    """Whether every field `rule` sets matches the SubjectAccessReview `spec`. Resource fields (apiGroups,
+    resources, namespaces, resourceNames) only match resource requests, nonResourceURLs only non-resource ones."""
+    if "users" in rule and spec.get("user", "") not in rule["users"]:
+        return False
+    if "groups" in rule and not set(rule["groups"]) & set(spec.get("groups", [])):
+        return False
+    attributes = spec.get("resourceAttributes")
+    if attributes is not None:
+        if "nonResourceURLs" in rule:
+            return False
+        checks = (("verbs", lambda: wildcard_listed(rule["verbs"], attributes.get("verb", ""))),
+                  ("apiGroups", lambda: wildcard_listed(rule["apiGroups"], attributes.get("group", ""))),
+                  ("resources", lambda: resource_matches(rule["resources"], attributes.get("resource", ""),
+                                                         attributes.get("subresource", ""))),
+                  ("namespaces", lambda: attributes.get("namespace", "") in rule["namespaces"]),
+                  ("resourceNames", lambda: attributes.get("name", "") in rule["resourceNames"]))
+    else:
+        attributes = spec.get("nonResourceAttributes", {})
+        if RESOURCE_RULE_KEYS & set(rule):
+            return False
+        checks = (("verbs", lambda: wildcard_listed(rule["verbs"], attributes.get("verb", ""))),
+                  ("nonResourceURLs", lambda: url_matches(rule["nonResourceURLs"], attributes.get("path", ""))))
+    return all(check() for key, check in checks if key in rule)
+
+
+def evaluate_policy(rules, spec):
+    """A SubjectAccessReviewStatus: deny rules first, then the first allowing rule; N is the index in `rules`."""
+    for index, rule in enumerate(rules):
+        if rule.get("deny") and rule_matches(rule, spec):
+            return {"allowed": False, "denied": True, "reason": f"denied by rule {index}"}
+    for index, rule in enumerate(rules):
+        if not rule.get("deny") and rule_matches(rule, spec):
+            return {"allowed": True, "reason": f"allowed by rule {index}"}
+    return {"allowed": False, "reason": "no rule allows it"}
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -516,6 +717,201 @@ def get_pod(request, namespace, name):
     return status_reply(404, f'pods "{name}" not found', {"name": name, "kind": "pods"})
 
 
+# -- delegated authentication and authorization -------------------------------------------------------------
+
+class UnsupportedMediaType(ValueError):
+    pass
+
+
+class Invalid(ValueError):
+    """A 422 Invalid, as apierrors.NewInvalid writes it; causes are (field, message) pairs."""
+
+    def __init__(self, kind, group, causes):
+        super().__init__(kind)
+        self.kind, self.group, self.causes = kind, group, causes
+
+    def reply(self):
+        shown = [f"{field}: {message}" for field, message in self.causes]
+        summary = shown[0] if len(shown) == 1 else "[" + ", ".join(shown) + "]"
+        details = {"group": self.group, "kind": self.kind,
+                   "causes": [{"reason": "FieldValueInvalid", "message": message, "field": field}
+                              for field, message in self.causes]}
+        return status_reply(422, f'{self.kind}.{self.group} "" is invalid: {summary}', details)
+
+
+@dataclasses.dataclass(frozen=True)
+class GoStruct:
+    """The JSON shape of a Go API struct, to decode a request body as the API server does. Each field is
+    (json name, type): "string", "[]string", "map[string][]string" or a GoStruct (a pointer, kept when {}).
+    fields=None is a struct the double passes through unchecked."""
+    name: str
+    fields: tuple | None
+
+
+RESOURCE_ATTRIBUTES = GoStruct("v1.ResourceAttributes", (
+    ("namespace", "string"), ("verb", "string"), ("group", "string"), ("version", "string"),
+    ("resource", "string"), ("subresource", "string"), ("name", "string"),
+    ("fieldSelector", GoStruct("v1.FieldSelectorAttributes", None)),
+    ("labelSelector", GoStruct("v1.LabelSelectorAttributes", None))))
+NON_RESOURCE_ATTRIBUTES = GoStruct("v1.NonResourceAttributes", (("path", "string"), ("verb", "string")))
+TOKEN_REVIEW_SPEC = GoStruct("v1.TokenReviewSpec", (("token", "string"), ("audiences", "[]string")))
+SUBJECT_ACCESS_REVIEW_SPEC = GoStruct("v1.SubjectAccessReviewSpec", (
+    ("resourceAttributes", RESOURCE_ATTRIBUTES), ("nonResourceAttributes", NON_RESOURCE_ATTRIBUTES),
+    ("user", "string"), ("groups", "[]string"), ("extra", "map[string][]string"), ("uid", "string")))
+REVIEW_TOP_LEVEL_KEYS = ("kind", "apiVersion", "metadata", "spec", "status")
+
+
+def json_type(value):
+    for python_type, name in ((bool, "bool"), ((int, float), "number"), (str, "string"), (list, "array"),
+                              (dict, "object")):
+        if isinstance(value, python_type):
+            return name
+    return "null"
+
+
+class ReviewDecoder:
+    """Decodes a review body into its spec the way the API server does: Go types (a wrong type is 400), null
+    and empty values dropped (omitempty), unknown fields dropped with a warning, map keys sorted."""
+
+    def __init__(self, kind):
+        self.kind = kind
+        self.warnings = []
+
+    def type_error(self, value, owner, path, go_type):
+        raise BadRequest(f'{self.kind} in version "v1" cannot be handled as a {self.kind}: json: cannot unmarshal '
+                         f"{json_type(value)} into Go struct field {owner}.{path} of type {go_type}")
+
+    def field(self, value, field_type, owner, path):
+        """The decoded value, or None when Go would leave it empty and omitempty drop it."""
+        if value is None:
+            return None
+        if isinstance(field_type, GoStruct):
+            if not isinstance(value, dict):
+                self.type_error(value, owner, path, field_type.name)
+            return dict(value) if field_type.fields is None else self.struct(value, field_type, path)
+        if field_type == "string":
+            if not isinstance(value, str):
+                self.type_error(value, owner, path, "string")
+            return value or None
+        if field_type == "[]string":
+            if not isinstance(value, list) or not all(isinstance(v, str) or v is None for v in value):
+                self.type_error(value, owner, path, "[]string")
+            return [v or "" for v in value] or None
+        if not isinstance(value, dict) or not all(isinstance(v, list) or v is None for v in value.values()):
+            self.type_error(value, owner, path, "map[string]v1.ExtraValue")
+        extra = {}
+        for key in sorted(value):
+            items = self.field(value[key], "[]string", owner, f"{path}.{key}")
+            extra[key] = items or []
+        return extra or None
+
+    def struct(self, document, struct, path):
+        known = dict(struct.fields)
+        for key in document:
+            if key not in known:
+                self.warnings.append(f'unknown field "{path}.{key}"')
+        decoded = {}
+        for key, field_type in struct.fields:
+            value = self.field(document.get(key), field_type, struct.name.split(".")[-1], f"{path}.{key}")
+            if value is not None:
+                decoded[key] = value
+        return decoded
+
+
+def decode_review(request, kind, group, spec_struct):
+    """(metadata to echo, the decoded spec, warnings) of a review request body."""
+    content_type = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    if content_type not in ("", "application/json"):   # no Content-Type reads as JSON, as upstream
+        raise UnsupportedMediaType(content_type)
+    try:
+        document = json.loads(request.body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise BadRequest(f"couldn't get version/kind; json parse error: {e}") from e
+    if not isinstance(document, dict):
+        raise BadRequest(f"couldn't get version/kind; json parse error: json: cannot unmarshal "
+                         f"{json_type(document)} into Go value of type struct {{ APIVersion; Kind }}")
+    api_version = f"{group}/v1"
+    if document.get("apiVersion") not in (None, "", api_version):
+        raise BadRequest(f"the API version in the data ({document['apiVersion']}) does not match the expected "
+                         f"API version ({api_version})")
+    if document.get("kind") not in (None, "", kind):
+        raise BadRequest(f"the kind in the data ({document['kind']}) does not match the expected kind ({kind})")
+    decoder = ReviewDecoder(kind)
+    decoder.warnings += [f'unknown field "{key}"' for key in document if key not in REVIEW_TOP_LEVEL_KEYS]
+    metadata = document.get("metadata")
+    if metadata is None:
+        metadata = {}
+    elif not isinstance(metadata, dict):
+        decoder.type_error(metadata, kind, "metadata", "v1.ObjectMeta")
+    spec = decoder.field(document.get("spec"), spec_struct, kind, "spec") or {}   # spec is not omitempty
+    # The review is never stored: the answer echoes the name, and creationTimestamp is a null metav1.Time.
+    echoed = {"name": metadata["name"]} if isinstance(metadata.get("name"), str) and metadata["name"] else {}
+    echoed["creationTimestamp"] = None
+    return echoed, spec, decoder.warnings
+
+
+def review_reply(kind, group, metadata, spec, status, warnings):
+    """201 Created, as the API server answers a review; unknown request fields become Warning headers."""
+    headers = {"Warning": ", ".join(f"299 - {json.dumps(w)}" for w in warnings)} if warnings else None
+    return json_reply(201, {"kind": kind, "apiVersion": f"{group}/v1", "metadata": metadata, "spec": spec,
+                            "status": status}, headers)
+
+
+def go_quoted(strings):
+    return "[" + " ".join(json.dumps(s) for s in strings) + "]"   # fmt's %q of a []string
+
+
+def create_token_review(request):
+    metadata, spec, warnings = decode_review(request, "TokenReview", "authentication.k8s.io", TOKEN_REVIEW_SPEC)
+    token = spec.get("token", "")
+    if not token:
+        raise BadRequest("token is required for TokenReview in authentication")
+    entry = request.service.auth().tokens.get(token)
+    wanted = spec.get("audiences") or list(API_SERVER_AUDIENCES)
+    # TokenReviewStatus: authenticated, audiences and error are omitempty; user is a struct, so always written.
+    if entry is None:
+        status = {"user": {}, "error": "token not recognised"}
+    else:
+        granted = [audience for audience in wanted if audience in entry["audiences"]]
+        if granted:
+            status = {"authenticated": True, "user": entry["user"], "audiences": granted}
+        else:
+            status = {"user": {}, "error": f"token audiences {go_quoted(entry['audiences'])} is invalid for the "
+                                          f"target audiences {go_quoted(wanted)}"}
+    return review_reply("TokenReview", "authentication.k8s.io", metadata, spec, status, warnings)
+
+
+def create_subject_access_review(request):
+    kind, group = "SubjectAccessReview", "authorization.k8s.io"
+    metadata, spec, warnings = decode_review(request, kind, group, SUBJECT_ACCESS_REVIEW_SPEC)
+    causes = []   # ValidateSubjectAccessReviewSpec
+    if "resourceAttributes" in spec and "nonResourceAttributes" in spec:
+        causes.append(("spec.nonResourceAttributes", f"Invalid value: {json.dumps(spec['nonResourceAttributes'])}: "
+                                                     "cannot be specified in combination with resourceAttributes"))
+    if "resourceAttributes" not in spec and "nonResourceAttributes" not in spec:
+        causes.append(("spec.resourceAttributes", 'Invalid value: "null": exactly one of nonResourceAttributes or '
+                                                  "resourceAttributes must be specified"))
+    if not spec.get("user") and not spec.get("groups"):
+        causes.append(("spec.user", 'Invalid value: "": at least one of user or group must be specified'))
+    if causes:
+        raise Invalid(kind, group, causes)
+    status = evaluate_policy(request.service.auth().rules, spec)
+    return review_reply(kind, group, metadata, spec, status, warnings)
+
+
+def get_configmap(request, namespace, name):
+    data, version = request.service.authentication_configmap()
+    if (namespace, name) != AUTHENTICATION_CONFIGMAP or data is None:
+        return status_reply(404, f'configmaps "{name}" not found', {"name": name, "kind": "configmaps"})
+    metadata = {"name": name, "namespace": namespace,
+                "uid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"configmaps/{namespace}/{name}")),
+                "resourceVersion": str(version), "creationTimestamp": FIXED_CREATION_TIMESTAMP}
+    document = {"kind": "ConfigMap", "apiVersion": "v1", "metadata": metadata}
+    if data:
+        document["data"] = data   # omitempty
+    return json_reply(200, document)
+
+
 @dataclasses.dataclass
 class Route:
     method: str
@@ -532,7 +928,12 @@ API_ROUTES = [
     route("GET", r"/api/v1/pods", list_pods),
     route("GET", rf"/api/v1/namespaces/(?P<namespace>{NAME})/pods", list_pods),
     route("GET", rf"/api/v1/namespaces/(?P<namespace>{NAME})/pods/(?P<name>{NAME})", get_pod),
+    route("POST", r"/apis/authentication\.k8s\.io/v1/tokenreviews", create_token_review),
+    route("POST", r"/apis/authorization\.k8s\.io/v1/subjectaccessreviews", create_subject_access_review),
+    route("GET", rf"/api/v1/namespaces/(?P<namespace>{NAME})/configmaps/(?P<name>{NAME})", get_configmap),
 ]
+UNSUPPORTED_MEDIA_TYPE_MESSAGE = ("the body of the request was in an unknown format - accepted media types include: "
+                                  "application/json")
 
 EXPIRED_MESSAGE = ("The provided continue parameter is too old to display a consistent list result. You can start a "
                    "new list without the continue parameter.")
@@ -559,6 +960,10 @@ def api_reply(service, method, target, headers, body):
             return status_reply(400, str(e))
         except Expired:
             return status_reply(410, EXPIRED_MESSAGE)
+        except Invalid as e:
+            return e.reply()
+        except UnsupportedMediaType:
+            return status_reply(415, UNSUPPORTED_MEDIA_TYPE_MESSAGE)
     if path_matched:
         return status_reply(405, "the server does not allow this method on the requested resource")
     return not_found_reply()
@@ -573,21 +978,63 @@ def control_compact(service, method, body):
     return json_reply(200, {})
 
 
+def control_tokens(service, method, body):
+    tokens = parse_tokens(double_server.parse_json_body(body))
+    service.replace_auth(tokens=tokens)
+    return json_reply(200, {"tokens": len(tokens)})
+
+
+def control_policy(service, method, body):
+    rules = parse_policy(double_server.parse_json_body(body))
+    service.replace_auth(rules=rules)
+    return json_reply(200, {"rules": len(rules)})
+
+
+def control_configmap(service, method, body):
+    data = parse_configmap(double_server.parse_json_body(body), "body")
+    service.replace_auth(configmap_data=data)
+    _, version = service.authentication_configmap()
+    return json_reply(200, {"present": data is not None, "resourceVersion": str(version)})
+
+
 class KubeApiService(double_server.ImitatedService):
-    """The versioned objects and the API server's routes, on top of the shared token, faults and request log."""
+    """The versioned objects, the delegated-auth state and the API server's routes, on top of the shared token,
+    faults and request log."""
 
     name = DOUBLE_NAME
-    extra_control_routes = {"/_control/compact": (("POST",), control_compact)}
+    extra_control_routes = {"/_control/compact": (("POST",), control_compact),
+                            "/_control/tokens": (("POST",), control_tokens),
+                            "/_control/policy": (("POST",), control_policy),
+                            "/_control/configmap": (("POST",), control_configmap)}
 
-    def __init__(self, pods, token):
+    def __init__(self, pods, token, auth=None):
         super().__init__(token)
         self.store = ObjectStore(pods)
+        self._auth = auth or AuthConfig()
+        self._configmap_version = 100
+
+    def auth(self):
+        with self.lock:
+            return self._auth
+
+    def replace_auth(self, **changes):
+        """Replaces some of tokens, rules and configmap_data; a ConfigMap change is a new resourceVersion."""
+        with self.lock:
+            self._auth = dataclasses.replace(self._auth, **changes)
+            if "configmap_data" in changes:
+                self._configmap_version += 1
+
+    def authentication_configmap(self):
+        with self.lock:
+            return self._auth.configmap_data, self._configmap_version
 
     def replace_fixture(self, document):
-        pods = parse_fixture(document)
+        pods, auth = parse_fixture_document(document)   # both checked before either is installed
         self.store.replace(pods)
+        self.replace_auth(tokens=auth.tokens, rules=auth.rules, configmap_data=auth.configmap_data)
         version, _ = self.store.current()
-        return {"pods": len(pods), "resourceVersion": str(version)}
+        return {"pods": len(pods), "resourceVersion": str(version), "tokens": len(auth.tokens),
+                "rules": len(auth.rules)}
 
     def api_reply(self, method, target, headers, body):
         return api_reply(self, method, target, headers, body)
@@ -599,7 +1046,17 @@ class KubeApiService(double_server.ImitatedService):
         return status_reply(400, message)
 
     def oversize_prefix(self, path):
+        for prefix, kind, api_version in OVERSIZE_KINDS:
+            if path.startswith(prefix):
+                return (f'{{"kind":"{kind}","apiVersion":"{api_version}","metadata":{{"creationTimestamp":null}},'
+                        f'"spec":{{}},"status":{{}},"padding":"').encode()
+        if "/configmaps/" in path:
+            return b'{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"x"},"padding":"'
         return b'{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"1"},"items":[],"padding":"'
+
+
+OVERSIZE_KINDS = (("/apis/authentication.k8s.io/", "TokenReview", "authentication.k8s.io/v1"),
+                  ("/apis/authorization.k8s.io/", "SubjectAccessReview", "authorization.k8s.io/v1"))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -633,13 +1090,14 @@ class KubeApiDouble(double_server.RunningDouble):
     """The double in-process: start(), port, ca_file, stop(). Also usable as a context manager. Without a
     certificate it makes its own and removes it on stop()."""
 
-    def __init__(self, pods, token, host="127.0.0.1", port=0, cert_file=None, key_file=None, ca_file=None):
+    def __init__(self, pods, token, host="127.0.0.1", port=0, cert_file=None, key_file=None, ca_file=None,
+                 auth=None):
         self.generated = None if cert_file else ServingCertificate()
         try:
             cert_file = cert_file or self.generated.cert_file
             key_file = key_file or self.generated.key_file
             self.ca_file = ca_file or cert_file
-            super().__init__(KubeApiService(pods, token), host, port,
+            super().__init__(KubeApiService(pods, token, auth), host, port,
                              double_server.tls_context(cert_file, key_file))
         except BaseException:
             if self.generated:
@@ -664,14 +1122,16 @@ def parse_args(argv):
 def main(argv=None):
     args = parse_args(argv)
     try:
-        pods = load_fixture_file(args.fixture)
-        double = KubeApiDouble(pods, args.token, args.bind, args.port, args.tls_cert, args.tls_key, args.ca_file)
+        pods, auth = load_fixture(args.fixture)
+        double = KubeApiDouble(pods, args.token, args.bind, args.port, args.tls_cert, args.tls_key, args.ca_file,
+                               auth)
     except (OSError, FixtureError, ssl.SSLError) as e:
         log(f"cannot start: {e}")
         return 2
     return double_server.serve_until_signalled(
         double, {"port": double.port, "ca_file": double.ca_file},
-        f"listening on {args.bind}:{double.port} (https, {len(pods)} pods from {args.fixture})")
+        f"listening on {args.bind}:{double.port} (https, {len(pods)} pods, {len(auth.tokens)} review tokens and "
+        f"{len(auth.rules)} policy rules from {args.fixture})")
 
 
 if __name__ == "__main__":

@@ -316,6 +316,461 @@ class FaultAndRecordingTests(DoubleTestCase):
         self.assertGreater(int(after["metadata"]["resourceVersion"]), int(before))
 
 
+# ---------------------------------------------------------------------------------------------------------
+# Delegated authentication and authorization
+# ---------------------------------------------------------------------------------------------------------
+
+TOKEN_REVIEWS = "/apis/authentication.k8s.io/v1/tokenreviews"
+SUBJECT_ACCESS_REVIEWS = "/apis/authorization.k8s.io/v1/subjectaccessreviews"
+AUTH_CONFIGMAP = "/api/v1/namespaces/kube-system/configmaps/extension-apiserver-authentication"
+HPA_USER = "system:serviceaccount:kube-system:horizontal-pod-autoscaler"
+HPA_RULE = {"users": [HPA_USER], "verbs": ["get", "list"],
+            "apiGroups": ["custom.metrics.k8s.io", "external.metrics.k8s.io"], "resources": ["*"]}
+HPA_TOKEN_ENTRY = {"username": HPA_USER, "uid": "7c3f0a52-hpa",
+                   "groups": ["system:serviceaccounts", "system:serviceaccounts:kube-system", "system:authenticated"],
+                   "extra": {"authentication.kubernetes.io/pod-name": ["kube-controller-manager-cp-1"]}}
+AUTHENTICATION_DATA = {"client-ca-file": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+                       "requestheader-allowed-names": '["front-proxy-client"]',
+                       "requestheader-username-headers": '["X-Remote-User"]'}
+
+
+def custom_metric(verb="get", user=HPA_USER, group="custom.metrics.k8s.io", **attributes):
+    """A SubjectAccessReview spec for the HPA's custom metrics read, pods/*/http_requests in default."""
+    resource = {"namespace": "default", "verb": verb, "group": group, "version": "v1beta2", "resource": "pods",
+                "subresource": "http_requests", "name": "*", **attributes}
+    return {"resourceAttributes": {k: v for k, v in resource.items() if v is not None}, "user": user}
+
+
+def non_resource(path, verb="get", user="alice", groups=("system:authenticated",)):
+    return {"nonResourceAttributes": {"path": path, "verb": verb}, "user": user, "groups": list(groups)}
+
+
+def evaluate(rules, spec):
+    return double_module.evaluate_policy(double_module.parse_policy({"rules": rules}), spec)
+
+
+class PolicyTests(unittest.TestCase):
+    """The policy in-process: RBAC-style matching of SubjectAccessReview specs."""
+
+    def allowed(self, rules, spec):
+        return evaluate(rules, spec)["allowed"]
+
+    def test_hpa_rule(self):
+        self.assertEqual(evaluate([HPA_RULE], custom_metric()), {"allowed": True, "reason": "allowed by rule 0"})
+        self.assertTrue(self.allowed([HPA_RULE], custom_metric("list", group="external.metrics.k8s.io",
+                                                               resource="queue_depth", subresource=None)))
+        for spec in (custom_metric("watch"), custom_metric(user="system:serviceaccount:default:default"),
+                     custom_metric(group="metrics.k8s.io"), {**custom_metric(), "user": "", "groups": [HPA_USER]},
+                     non_resource("/apis/custom.metrics.k8s.io/v1beta2", user=HPA_USER)):
+            with self.subTest(spec=spec):
+                self.assertEqual(evaluate([HPA_RULE], spec), {"allowed": False, "reason": "no rule allows it"})
+
+    def test_resources_follow_rbac(self):
+        def matches(rule_resource, resource, subresource=None):
+            return self.allowed([{"resources": [rule_resource]}],
+                                custom_metric(resource=resource, subresource=subresource))
+        self.assertTrue(matches("*", "pods", "log"))
+        self.assertTrue(matches("pods", "pods"))
+        self.assertFalse(matches("pods", "pods", "log"))
+        self.assertTrue(matches("pods/log", "pods", "log"))
+        self.assertFalse(matches("pods/log", "pods", "exec"))
+        self.assertTrue(matches("pods/*", "pods", "http_requests"))
+        self.assertFalse(matches("pods/*", "pods"))
+        self.assertFalse(matches("pods/*", "services", "proxy"))
+        self.assertTrue(matches("*/http_requests", "namespaces", "http_requests"))
+        self.assertFalse(matches("*/http_requests", "pods"))
+
+    def test_verbs_groups_namespaces_and_names(self):
+        spec = custom_metric()
+        self.assertTrue(self.allowed([{"verbs": ["*"], "apiGroups": ["*"]}], spec))
+        self.assertFalse(self.allowed([{"apiGroups": [""]}], spec))
+        self.assertTrue(self.allowed([{"apiGroups": [""]}], custom_metric(group=None)))   # the core group
+        self.assertTrue(self.allowed([{"namespaces": ["payments", "default"]}], spec))
+        self.assertFalse(self.allowed([{"namespaces": ["payments"]}], spec))
+        self.assertFalse(self.allowed([{"namespaces": ["default"]}], custom_metric(namespace=None)))
+        self.assertTrue(self.allowed([{"resourceNames": ["*"]}], spec))   # the name the HPA asks for is "*"
+        self.assertFalse(self.allowed([{"resourceNames": ["kuard-7d4f-1"]}], spec))
+
+    def test_groups_match_when_they_intersect(self):
+        rule = {"groups": ["system:masters", "metrics-readers"], "verbs": ["get"]}
+        self.assertTrue(self.allowed([rule], {**custom_metric(user="bob"), "groups": ["a", "metrics-readers"]}))
+        self.assertFalse(self.allowed([rule], {**custom_metric(user="bob"), "groups": ["a"]}))
+        self.assertFalse(self.allowed([rule], custom_metric(user="bob")))
+        both = {"users": ["bob"], "groups": ["metrics-readers"]}   # every field a rule sets must match
+        self.assertTrue(self.allowed([both], {**custom_metric(user="bob"), "groups": ["metrics-readers"]}))
+        self.assertFalse(self.allowed([both], {**custom_metric(user="carol"), "groups": ["metrics-readers"]}))
+
+    def test_deny_rules_win_over_earlier_allows(self):
+        rules = [{"verbs": ["get"]}, {"users": ["mallory"], "deny": True}, {"users": ["bob"], "deny": False}]
+        self.assertEqual(evaluate(rules, custom_metric(user="mallory")),
+                         {"allowed": False, "denied": True, "reason": "denied by rule 1"})
+        self.assertEqual(evaluate(rules, custom_metric(user="mallory", verb="list")),
+                         {"allowed": False, "denied": True, "reason": "denied by rule 1"})
+        self.assertEqual(evaluate(rules, custom_metric(user="bob", verb="list")),
+                         {"allowed": True, "reason": "allowed by rule 2"})
+
+    def test_non_resource_urls(self):
+        rules = [{"verbs": ["get"], "nonResourceURLs": ["/healthz", "/apis/*"]}]
+        self.assertEqual(evaluate(rules, non_resource("/healthz")), {"allowed": True, "reason": "allowed by rule 0"})
+        for path, expected in (("/healthz/ready", False), ("/apis", False), ("/apis/", True),
+                               ("/apis/custom.metrics.k8s.io/v1beta2", True), ("/api", False)):
+            with self.subTest(path=path):
+                self.assertEqual(self.allowed(rules, non_resource(path)), expected)
+        self.assertFalse(self.allowed(rules, non_resource("/healthz", verb="post")))
+        self.assertTrue(self.allowed([{"nonResourceURLs": ["*"]}], non_resource("/anything/at/all")))
+
+    def test_rules_apply_to_resources_or_non_resource_urls(self):
+        self.assertFalse(self.allowed([{"nonResourceURLs": ["*"]}], custom_metric()))
+        self.assertFalse(self.allowed([{"resources": ["*"]}], non_resource("/healthz")))
+        self.assertFalse(self.allowed([{"apiGroups": ["*"]}], non_resource("/healthz")))
+        neither = [{"users": ["alice"], "verbs": ["get"]}]
+        self.assertTrue(self.allowed(neither, non_resource("/healthz")))
+        self.assertTrue(self.allowed(neither, custom_metric(user="alice")))
+        self.assertFalse(self.allowed([], custom_metric()))
+
+    def test_invalid_policies_are_refused(self):
+        for document in ({}, {"rules": {}}, {"rules": [], "extra": 1}, {"rules": ["x"]},
+                         {"rules": [{"verb": ["get"]}]}, {"rules": [{"verbs": "get"}]}, {"rules": [{"verbs": []}]},
+                         {"rules": [{"verbs": [1]}]}, {"rules": [{"deny": "yes"}]},
+                         {"rules": [{"resources": ["*"], "nonResourceURLs": ["*"]}]},
+                         {"rules": [{"nonResourceURLs": ["healthz"]}]}, {"rules": [{"nonResourceURLs": ["/a*b"]}]}):
+            with self.subTest(document=document):
+                with self.assertRaises(double_module.FixtureError):
+                    double_module.parse_policy(document)
+
+
+class AuthFixtureTests(unittest.TestCase):
+    def test_tokens_configmap_and_policy_are_optional_fixture_keys(self):
+        pods, auth = double_module.parse_fixture_document({"items": []})
+        self.assertEqual((pods, auth.tokens, auth.rules, auth.configmap_data), ([], {}, (), None))
+        _, auth = double_module.parse_fixture_document(
+            {"items": [], "tokens": {"t": {"username": "u"}}, "policy": {"rules": [HPA_RULE]},
+             "authenticationConfigMap": {"data": {"b": "2", "a": "1"}}})
+        self.assertEqual(auth.tokens["t"]["user"]["username"], "u")
+        self.assertIn("uid", auth.tokens["t"]["user"])
+        self.assertEqual(auth.rules, (HPA_RULE,))
+        self.assertEqual(list(auth.configmap_data), ["a", "b"])   # sorted, as Go writes maps
+
+    def test_invalid_auth_keys_are_refused_without_quoting_tokens(self):
+        cases = [{"tokens": []}, {"tokens": {"": {"username": "u"}}}, {"tokens": {"sekrit": {}}},
+                 {"tokens": {"sekrit": {"username": "u", "groups": "g"}}},
+                 {"tokens": {"sekrit": {"username": "u", "extra": {"k": "v"}}}},
+                 {"tokens": {"sekrit": {"username": "u", "audiences": []}}},
+                 {"tokens": {"sekrit": {"username": "u", "password": "p"}}},
+                 {"policy": {"rules": [{"verbs": []}]}}, {"authenticationConfigMap": {}},
+                 {"authenticationConfigMap": {"data": {"k": 1}}}, {"authenticationConfigMap": {"data": {"a/b": "x"}}},
+                 {"authenticationConfigMap": {"data": {}, "binaryData": {}}}]
+        for extra in cases:
+            with self.subTest(extra=extra):
+                with self.assertRaises(double_module.FixtureError) as caught:
+                    double_module.parse_fixture_document({"items": [], **extra})
+                self.assertNotIn("sekrit", str(caught.exception))
+
+    def test_a_fixture_file_with_auth_keys_is_served_from_the_start(self):
+        with open(FIXTURE, encoding="utf-8") as f:
+            document = json.load(f)
+        document.update({"tokens": {"hpa-token": HPA_TOKEN_ENTRY}, "policy": {"rules": [HPA_RULE]},
+                         "authenticationConfigMap": {"data": AUTHENTICATION_DATA}})
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            json.dump(document, f)
+        try:
+            with KubeApiProcess(fixture=f.name) as process:
+                review = process.request("POST", TOKEN_REVIEWS, {"spec": {"token": "hpa-token"}}).json()
+                self.assertEqual(review["status"]["user"]["username"], HPA_USER)
+                access = process.request("POST", SUBJECT_ACCESS_REVIEWS, {"spec": custom_metric()}).json()
+                self.assertTrue(access["status"]["allowed"])
+                self.assertEqual(process.request("GET", AUTH_CONFIGMAP).json()["data"], AUTHENTICATION_DATA)
+                self.assertEqual(len(process.request("GET", pods_path()).json()["items"]), 10)
+        finally:
+            os.unlink(f.name)
+
+
+class TokenReviewTests(DoubleTestCase):
+    def setUp(self):
+        super().setUp()
+        self.assertEqual(self.double.control("POST", "tokens", {"hpa-token": HPA_TOKEN_ENTRY,
+                                                                "bare": {"username": "bare-user", "uid": ""}}).status,
+                         200)
+
+    def review(self, spec, **document):
+        body = {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview", "spec": spec, **document}
+        return self.double.request("POST", TOKEN_REVIEWS, body)
+
+    def test_known_token(self):
+        response = self.review({"token": "hpa-token"})
+        self.assertEqual(response.status, 201, response.body)
+        self.assertEqual(response.headers.get("Content-Type"), "application/json")
+        self.assertEqual(response.json(), {
+            "kind": "TokenReview", "apiVersion": "authentication.k8s.io/v1", "metadata": {"creationTimestamp": None},
+            "spec": {"token": "hpa-token"},
+            "status": {"authenticated": True, "user": HPA_TOKEN_ENTRY,
+                       "audiences": ["https://kubernetes.default.svc.cluster.local"]}})
+        self.assertEqual(list(response.json()), ["kind", "apiVersion", "metadata", "spec", "status"])
+        self.assertEqual(list(response.json()["status"]["user"]), ["username", "uid", "groups", "extra"])
+
+    def test_empty_user_fields_are_omitted_as_go_writes_them(self):
+        status = self.review({"token": "bare"}).json()["status"]
+        self.assertEqual(status["user"], {"username": "bare-user"})
+
+    def test_unknown_token(self):
+        response = self.review({"token": "forged"})
+        self.assertEqual(response.status, 201)
+        # authenticated is omitempty, and user a struct, so the API server writes exactly this.
+        self.assertEqual(response.json()["status"], {"user": {}, "error": "token not recognised"})
+
+    def test_audiences(self):
+        own = "https://kubernetes.default.svc.cluster.local"
+        ok = self.review({"token": "hpa-token", "audiences": ["elsewhere", own]})
+        self.assertEqual(ok.json()["status"]["audiences"], [own])
+        self.assertEqual(ok.json()["spec"]["audiences"], ["elsewhere", own])
+        refused = self.review({"token": "hpa-token", "audiences": ["elsewhere"]}).json()["status"]
+        self.assertNotIn("authenticated", refused)
+        self.assertIn("is invalid for the target audiences", refused["error"])
+
+    def test_spec_is_echoed_as_decoded_with_warnings_for_unknown_fields(self):
+        response = self.review({"token": "hpa-token", "audiences": [], "tokn": "x"}, metadata={"name": "r"},
+                               color="blue")
+        self.assertEqual(response.status, 201)
+        self.assertEqual(response.json()["spec"], {"token": "hpa-token"})
+        self.assertEqual(response.json()["metadata"], {"name": "r", "creationTimestamp": None})
+        self.assertEqual(response.headers.get("Warning"),
+                         '299 - "unknown field \\"color\\"", 299 - "unknown field \\"spec.tokn\\""')
+
+    def test_malformed_bodies_are_400_status(self):
+        cases = {b"{not json": "json parse error", b"[1]": "json parse error", b"": "json parse error",
+                 json.dumps({"spec": {"token": 7}}).encode(): "cannot unmarshal number into Go struct field "
+                                                              "TokenReviewSpec.spec.token of type string",
+                 json.dumps({"spec": "hpa-token"}).encode(): "cannot unmarshal string",
+                 json.dumps({"spec": {"token": "hpa-token", "audiences": "a"}}).encode(): "audiences",
+                 json.dumps({"apiVersion": "v1", "spec": {"token": "t"}}).encode(): "does not match",
+                 json.dumps({"kind": "Pod", "spec": {"token": "t"}}).encode(): "does not match",
+                 json.dumps({"spec": {}}).encode(): "token is required",
+                 json.dumps({"spec": {"token": ""}}).encode(): "token is required"}
+        for body, message in cases.items():
+            with self.subTest(body=body):
+                response = self.double.request("POST", TOKEN_REVIEWS, body, {"Content-Type": "application/json"})
+                self.assertIn(message, self.assert_status(response, 400, "BadRequest")["message"])
+
+    def test_json_is_the_only_content_type_and_post_the_only_method(self):
+        wrong = self.double.request("POST", TOKEN_REVIEWS, b'{"spec":{"token":"hpa-token"}}',
+                                    {"Content-Type": "text/plain"})
+        self.assert_status(wrong, 415, "UnsupportedMediaType")
+        untyped = self.double.request("POST", TOKEN_REVIEWS, b'{"spec":{"token":"hpa-token"}}')
+        self.assertEqual(untyped.status, 201)   # no Content-Type reads as JSON
+        self.assert_status(self.double.request("GET", TOKEN_REVIEWS), 405, "MethodNotAllowed")
+
+    def test_the_table_is_replaced_not_merged(self):
+        reply = self.double.control("POST", "tokens", {"new-token": {"username": "newcomer", "groups": ["g"]}})
+        self.assertEqual(reply.json(), {"tokens": 1})
+        self.assertNotIn("authenticated", self.review({"token": "hpa-token"}).json()["status"])
+        self.assertEqual(self.review({"token": "new-token"}).json()["status"]["user"]["username"], "newcomer")
+
+    def test_an_invalid_table_is_refused_and_the_old_one_kept(self):
+        refused = self.double.control("POST", "tokens", {"t": {"groups": []}})
+        self.assertEqual(refused.status, 400)
+        self.assertIn("username", refused.json()["message"])
+        self.assertTrue(self.review({"token": "hpa-token"}).json()["status"]["authenticated"])
+
+    def test_replacing_the_fixture_resets_the_table(self):
+        with open(FIXTURE, encoding="utf-8") as f:
+            self.assertEqual(self.double.control("POST", "fixture", f.read()).json()["tokens"], 0)
+        self.assertNotIn("authenticated", self.review({"token": "hpa-token"}).json()["status"])
+
+    def test_the_bearer_token_is_required_on_every_new_route(self):
+        self.double.control("POST", "configmap", {"data": AUTHENTICATION_DATA})
+        self.double.control("POST", "policy", {"rules": [{}]})
+        calls = (("POST", TOKEN_REVIEWS, {"spec": {"token": "hpa-token"}}),
+                 ("POST", SUBJECT_ACCESS_REVIEWS, {"spec": custom_metric()}), ("GET", AUTH_CONFIGMAP, None),
+                 ("POST", TOKEN_REVIEWS, b"{not json"))
+        for method, path, body in calls:
+            for token in (None, "hpa-token", "wrong"):
+                with self.subTest(path=path, token=token):
+                    response = self.double.request(method, path, body, token=token)
+                    self.assertEqual(self.assert_status(response, 401, "Unauthorized")["message"], "Unauthorized")
+            with self.subTest(path=path, token=TOKEN):
+                self.assertIn(self.double.request(method, path, body).status, (200, 201, 400))
+
+
+class SubjectAccessReviewTests(DoubleTestCase):
+    def setUp(self):
+        super().setUp()
+        rules = [HPA_RULE,
+                 {"groups": ["system:authenticated"], "verbs": ["get"], "nonResourceURLs": ["/healthz", "/apis/*"]},
+                 {"groups": ["metrics-admins"], "verbs": ["*"], "apiGroups": ["*"], "resources": ["*"]},
+                 {"users": ["mallory"], "deny": True}]
+        self.assertEqual(self.double.control("POST", "policy", {"rules": rules}).json(), {"rules": 4})
+
+    def review(self, spec):
+        body = {"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview", "spec": spec}
+        response = self.double.request("POST", SUBJECT_ACCESS_REVIEWS, body)
+        self.assertEqual(response.status, 201, response.body)
+        return response.json()
+
+    def test_the_hpa_may_read_custom_and_external_metrics(self):
+        spec = {**custom_metric(), "groups": HPA_TOKEN_ENTRY["groups"], "extra": HPA_TOKEN_ENTRY["extra"],
+                "uid": "7c3f0a52-hpa"}
+        self.assertEqual(self.review(spec), {
+            "kind": "SubjectAccessReview", "apiVersion": "authorization.k8s.io/v1",
+            "metadata": {"creationTimestamp": None}, "spec": spec,
+            "status": {"allowed": True, "reason": "allowed by rule 0"}})
+        external = custom_metric("list", group="external.metrics.k8s.io", resource="queue_depth", subresource=None,
+                                 name=None)
+        self.assertTrue(self.review(external)["status"]["allowed"])
+
+    def test_other_verbs_users_and_groups_are_not_allowed(self):
+        for spec in (custom_metric("watch"), custom_metric(user="system:serviceaccount:default:default"),
+                     custom_metric(group="metrics.k8s.io"), custom_metric(group=None, resource="secrets")):
+            with self.subTest(spec=spec):
+                self.assertEqual(self.review(spec)["status"], {"allowed": False, "reason": "no rule allows it"})
+
+    def test_group_membership(self):
+        admin = {**custom_metric("delete", user="bob"), "groups": ["system:authenticated", "metrics-admins"]}
+        self.assertEqual(self.review(admin)["status"], {"allowed": True, "reason": "allowed by rule 2"})
+        groups_only = {"resourceAttributes": custom_metric()["resourceAttributes"], "groups": ["metrics-admins"]}
+        self.assertTrue(self.review(groups_only)["status"]["allowed"])
+        outsider = {**custom_metric(user="bob"), "groups": ["system:authenticated"]}
+        self.assertFalse(self.review(outsider)["status"]["allowed"])
+
+    def test_deny_rules(self):
+        spec = {**custom_metric(user="mallory"), "groups": ["metrics-admins"]}
+        self.assertEqual(self.review(spec)["status"], {"allowed": False, "denied": True, "reason": "denied by rule 3"})
+
+    def test_non_resource_requests(self):
+        self.assertEqual(self.review(non_resource("/healthz"))["status"],
+                         {"allowed": True, "reason": "allowed by rule 1"})
+        self.assertTrue(self.review(non_resource("/apis/custom.metrics.k8s.io/v1beta2"))["status"]["allowed"])
+        for spec in (non_resource("/metrics"), non_resource("/healthz", verb="post"),
+                     non_resource("/healthz", groups=["system:unauthenticated"]),
+                     non_resource("/apis/custom.metrics.k8s.io", user=HPA_USER, groups=())):
+            with self.subTest(spec=spec):
+                self.assertEqual(self.review(spec)["status"], {"allowed": False, "reason": "no rule allows it"})
+        self.double.control("POST", "policy", {"rules": [{"users": ["alice"], "nonResourceURLs": ["*"]}]})
+        self.assertTrue(self.review(non_resource("/openapi/v2", verb="head"))["status"]["allowed"])
+        self.assertFalse(self.review(custom_metric(user="alice"))["status"]["allowed"])
+
+    def test_spec_is_echoed_as_decoded(self):
+        spec = {"resourceAttributes": {"name": "*", "verb": "get", "namespace": "", "extra": 1, "group": None},
+                "user": HPA_USER, "groups": [], "extra": {"b": ["2"], "a": ["1"]}}
+        document = self.review(spec)
+        self.assertEqual(document["spec"], {"resourceAttributes": {"verb": "get", "name": "*"}, "user": HPA_USER,
+                                            "extra": {"a": ["1"], "b": ["2"]}})
+        self.assertEqual(list(document["spec"]["extra"]), ["a", "b"])
+
+    def test_invalid_reviews(self):
+        cases = {"no attributes": {"user": "alice"},
+                 "both attributes": {**non_resource("/healthz"), "resourceAttributes": {"verb": "get"}},
+                 "nobody": {"resourceAttributes": {"verb": "get"}, "user": "", "groups": []}}
+        for name, spec in cases.items():
+            with self.subTest(name):
+                response = self.double.request("POST", SUBJECT_ACCESS_REVIEWS, {"spec": spec})
+                body = self.assert_status(response, 422, "Invalid")
+                self.assertTrue(body["message"].startswith('SubjectAccessReview.authorization.k8s.io "" is invalid: '))
+                self.assertEqual((body["details"]["kind"], body["details"]["group"]),
+                                 ("SubjectAccessReview", "authorization.k8s.io"))
+                self.assertEqual(body["details"]["causes"][0]["reason"], "FieldValueInvalid")
+        wrong_type = self.double.request("POST", SUBJECT_ACCESS_REVIEWS,
+                                         {"spec": {"user": "a", "resourceAttributes": {"verb": ["get"]}}})
+        self.assertIn("Go struct field ResourceAttributes.spec.resourceAttributes.verb of type string",
+                      self.assert_status(wrong_type, 400, "BadRequest")["message"])
+        self.assert_status(self.double.request("POST", SUBJECT_ACCESS_REVIEWS, b"]"), 400, "BadRequest")
+
+    def test_the_policy_is_replaced_and_an_invalid_one_refused(self):
+        self.assertEqual(self.double.control("POST", "policy", {"rules": [{"verbs": []}]}).status, 400)
+        self.assertTrue(self.review(custom_metric())["status"]["allowed"])
+        self.assertEqual(self.double.control("POST", "policy", {"rules": []}).status, 200)
+        self.assertFalse(self.review(custom_metric())["status"]["allowed"])
+
+
+class AuthenticationConfigMapTests(DoubleTestCase):
+    def test_absent_by_default(self):
+        missing = self.double.request("GET", AUTH_CONFIGMAP)
+        body = self.assert_status(missing, 404, "NotFound")
+        self.assertEqual(body["message"], 'configmaps "extension-apiserver-authentication" not found')
+        self.assertEqual(body["details"], {"name": "extension-apiserver-authentication", "kind": "configmaps"})
+
+    def test_present_once_set(self):
+        reply = self.double.control("POST", "configmap", {"data": AUTHENTICATION_DATA}).json()
+        self.assertTrue(reply["present"])
+        response = self.double.request("GET", AUTH_CONFIGMAP)
+        self.assertEqual(response.status, 200, response.body)
+        document = response.json()
+        self.assertEqual(list(document), ["kind", "apiVersion", "metadata", "data"])
+        self.assertEqual((document["kind"], document["apiVersion"]), ("ConfigMap", "v1"))
+        metadata = document["metadata"]
+        self.assertEqual((metadata["name"], metadata["namespace"]),
+                         ("extension-apiserver-authentication", "kube-system"))
+        self.assertEqual(metadata["resourceVersion"], reply["resourceVersion"])
+        self.assertIn("uid", metadata)
+        self.assertEqual(document["data"], AUTHENTICATION_DATA)
+        self.assertEqual(list(document["data"]), sorted(AUTHENTICATION_DATA))
+
+    def test_replaced_removed_and_validated(self):
+        first = self.double.control("POST", "configmap", {"data": AUTHENTICATION_DATA}).json()["resourceVersion"]
+        second = self.double.control("POST", "configmap", {"data": {"client-ca-file": "other"}}).json()
+        self.assertGreater(int(second["resourceVersion"]), int(first))
+        self.assertEqual(self.double.request("GET", AUTH_CONFIGMAP).json()["data"], {"client-ca-file": "other"})
+        self.double.control("POST", "configmap", {"data": {}})
+        self.assertNotIn("data", self.double.request("GET", AUTH_CONFIGMAP).json())   # omitempty
+        for bad in ({"data": {"k": 1}}, {"data": []}, {}, {"data": {"bad key": "v"}}, []):
+            with self.subTest(bad=bad):
+                self.assertEqual(self.double.control("POST", "configmap", bad).status, 400)
+        self.assertEqual(self.double.request("GET", AUTH_CONFIGMAP).status, 200)
+        self.assertFalse(self.double.control("POST", "configmap", {"data": None}).json()["present"])
+        self.assert_status(self.double.request("GET", AUTH_CONFIGMAP), 404, "NotFound")
+
+    def test_only_that_configmap_exists(self):
+        self.double.control("POST", "configmap", {"data": AUTHENTICATION_DATA})
+        for path in ("/api/v1/namespaces/default/configmaps/extension-apiserver-authentication",
+                     "/api/v1/namespaces/kube-system/configmaps/kube-root-ca.crt"):
+            with self.subTest(path=path):
+                self.assert_status(self.double.request("GET", path), 404, "NotFound")
+
+
+class DelegatedAuthFaultTests(DoubleTestCase):
+    def setUp(self):
+        super().setUp()
+        self.double.control("POST", "tokens", {"hpa-token": HPA_TOKEN_ENTRY})
+        self.double.control("POST", "policy", {"rules": [HPA_RULE]})
+
+    def test_status_faults_apply_to_reviews(self):
+        self.double.control("POST", "faults", {"status": 500, "path_prefix": "/apis/authorization.k8s.io/",
+                                               "count": 1})
+        failed = self.double.request("POST", SUBJECT_ACCESS_REVIEWS, {"spec": custom_metric()})
+        self.assertIn("injected fault", self.assert_status(failed, 500, "InternalError")["message"])
+        self.assertEqual(self.double.request("POST", TOKEN_REVIEWS, {"spec": {"token": "hpa-token"}}).status, 201)
+        self.assertEqual(self.double.request("POST", SUBJECT_ACCESS_REVIEWS, {"spec": custom_metric()}).status, 201)
+
+    def test_hang_and_drop_apply_to_reviews_and_the_configmap(self):
+        self.double.control("POST", "faults", {"mode": "hang", "path_prefix": TOKEN_REVIEWS, "count": 1})
+        with self.assertRaises(TimeoutError):
+            self.double.request("POST", TOKEN_REVIEWS, {"spec": {"token": "hpa-token"}}, timeout=0.3)
+        self.double.control("POST", "faults", {"mode": "drop", "path_prefix": "/api/v1/namespaces/kube-system/"
+                                                                              "configmaps/", "count": 1})
+        with self.assertRaises((http.client.RemoteDisconnected, ConnectionError)):
+            self.double.request("GET", AUTH_CONFIGMAP)
+        self.assertEqual(self.double.request("GET", pods_path("default")).status, 200)
+
+    def test_oversize_review_answers_are_still_json_of_the_right_kind(self):
+        self.double.control("POST", "faults", {"mode": "oversize", "bytes": 100000, "count": 1,
+                                               "path_prefix": SUBJECT_ACCESS_REVIEWS})
+        big = self.double.request("POST", SUBJECT_ACCESS_REVIEWS, {"spec": custom_metric()})
+        self.assertEqual((len(big.body), big.json()["kind"]), (100000, "SubjectAccessReview"))
+
+    def test_reviews_are_recorded_with_their_json_bodies(self):
+        review = {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview", "spec": {"token": "hpa-token"}}
+        self.double.control("POST", "faults", {"status": 503, "count": 1})
+        self.double.request("POST", TOKEN_REVIEWS, review)
+        self.double.request("POST", SUBJECT_ACCESS_REVIEWS, {"spec": custom_metric()}, token="wrong")
+        self.double.request("GET", AUTH_CONFIGMAP)
+        records = self.double.control("GET", "requests").json()
+        self.assertEqual([(r["method"], r["path"]) for r in records],
+                         [("POST", TOKEN_REVIEWS), ("POST", SUBJECT_ACCESS_REVIEWS), ("GET", AUTH_CONFIGMAP)])
+        self.assertEqual(records[0]["json"], review)
+        self.assertEqual(records[1]["json"], {"spec": custom_metric()})
+        self.assertEqual(records[1]["headers"]["authorization"], "Bearer wrong")
+        self.assertEqual(records[0]["headers"]["content-type"], "application/json")
+
+
 class ProcessLifecycleTests(unittest.TestCase):
     def test_sigterm_exits_cleanly_and_removes_the_generated_certificate(self):
         process = KubeApiProcess()
