@@ -46,10 +46,16 @@ std::vector<std::string> MetricCatalog::names() const {
 }
 
 void MetricCatalog::run() {
+  // After a failure, try again soon (1s, 2s, 4s, ... up to the interval) rather than leaving
+  // discovery on the placeholders for a whole interval.
+  const std::chrono::milliseconds first_retry{1000};
+  std::chrono::milliseconds retry = first_retry;
   while (true) {
-    refresh();
+    bool ok = refresh();
+    auto wait = ok ? interval_ : std::min(retry, interval_);
+    retry = ok ? first_retry : std::min(retry * 2, interval_);
     std::unique_lock lock(mutex_);
-    if (wake_.wait_for(lock, interval_, [this] { return stopping_; })) return;
+    if (wake_.wait_for(lock, wait, [this] { return stopping_; })) return;
   }
 }
 

@@ -1,6 +1,6 @@
 // The list of metric names a backend knows, refreshed in the background so that discovery answers
 // from memory and never waits on (or fails with) the backend. A failed refresh keeps the last good
-// list and is logged.
+// list, is logged, and is retried with a backoff that starts at 1s.
 #pragma once
 
 #include <chrono>
