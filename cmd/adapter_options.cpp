@@ -41,6 +41,12 @@ void register_flags(FlagSet& flags, AdapterOptions& o) {
   flags.add_duration("backend-timeout", &o.backend_timeout, "deadline of one backend call");
   flags.add_duration("discovery-interval", &o.discovery_interval, "how often metric names are refreshed for discovery");
   flags.add_duration("push-ttl", &o.push_ttl, "how long a pushed value is served (0 keeps values forever)");
+  flags.add_duration("cache-ttl", &o.cache_ttl,
+                     "how long a backend answer is reused; identical queries in flight share one call (0 turns "
+                     "the cache off)");
+  flags.add_duration("max-staleness", &o.max_staleness,
+                     "when the backend fails, serve the last answer if it is younger than this (0: never)");
+  flags.add_string("cache-max-entries", &o.cache_max_entries, "most backend answers kept (least recently used go)");
   flags.add_bool("legacy-workload-names", &o.legacy_workload_names,
                  "accept the old adapter's object names \"deployment;kuard\" (workload type;name)");
   flags.add_string("kubeconfig", &o.kubeconfig,
@@ -86,6 +92,10 @@ std::string backend_problem(const AdapterOptions& o) {
     return "unknown --sysdig-api \"" + o.sysdig_api + "\" (available: promql, data)";
   }
   if (o.backend == "prometheus" && o.prometheus_url.empty()) return "--backend prometheus needs --prometheus-url";
+  if (o.cache_max_entries.empty() || o.cache_max_entries.size() > 9 ||
+      o.cache_max_entries.find_first_not_of("0123456789") != std::string::npos) {
+    return "invalid --cache-max-entries \"" + o.cache_max_entries + "\": expected a whole number";
+  }
   return {};
 }
 

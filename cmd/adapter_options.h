@@ -37,6 +37,11 @@ struct AdapterOptions {
   std::chrono::milliseconds push_ttl{std::chrono::minutes(10)};
   bool legacy_workload_names = false;
 
+  // Value cache
+  std::chrono::milliseconds cache_ttl{std::chrono::seconds(10)};
+  std::chrono::milliseconds max_staleness{std::chrono::seconds(60)};
+  std::string cache_max_entries = "10000";
+
   // Kubernetes API
   std::string kubeconfig;
 

@@ -1,7 +1,10 @@
 #include "cmd/backend_set.h"
 
+#include <chrono>
 #include <set>
 #include <stdexcept>
+
+#include "lib/telemetry/self_metrics.h"
 
 namespace sma::cmd {
 namespace {
@@ -28,6 +31,11 @@ providers::MetricsError from_kube_error(const kube::KubeError& e) {
 BackendSet::BackendSet(const AdapterOptions& options, kube::KubeClient* kube,
                        std::optional<providers::Transport> transport)
     : transport_override_(std::move(transport)), kube_(kube) {
+  cache::QueryCacheOptions cache_options;
+  cache_options.ttl = options.cache_ttl;
+  cache_options.max_staleness = options.max_staleness;
+  cache_options.max_entries = std::stoul(options.cache_max_entries);
+  cache_ = std::make_unique<cache::QueryCache>(cache_options);
   config_ = std::make_shared<config::AdapterConfig>(options.config_file.empty()
                                                          ? config::AdapterConfig{}
                                                          : config::load_config_file(options.config_file));
@@ -57,11 +65,31 @@ BackendSet::BackendSet(const AdapterOptions& options, kube::KubeClient* kube,
 BackendSet::~BackendSet() = default;
 
 providers::Transport BackendSet::transport_for(std::unique_ptr<http::HttpFetcher>& fetcher,
-                                               http::FetcherOptions options) {
+                                               http::FetcherOptions options, const std::string& backend_name) {
   if (transport_override_) return *transport_override_;
   fetcher = std::make_unique<http::HttpFetcher>(std::move(options));
   http::HttpFetcher* raw = fetcher.get();
-  return [raw](const http::OutgoingRequest& request) { return raw->fetch(request); };
+  auto send = [raw, backend_name](const http::OutgoingRequest& request) {
+    auto& metrics = telemetry::SelfMetrics::instance();
+    auto started = std::chrono::steady_clock::now();
+    auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(); };
+    try {
+      auto result = raw->fetch(request);
+      metrics.backend_call(backend_name, result.status >= 200 && result.status < 300 ? "success" : "error", seconds());
+      return result;
+    } catch (const http::FetchError&) {
+      metrics.backend_call(backend_name, "unavailable", seconds());
+      throw;
+    }
+  };
+  cache::QueryCache* cache = cache_.get();
+  // What may be answered from a stale value: the backend being down or refusing us, not a bad query.
+  auto backend_failed = [](const http::FetchResult& r) {
+    return r.status == 401 || r.status == 403 || r.status == 429 || r.status >= 500;
+  };
+  return [send, cache, backend_failed](const http::OutgoingRequest& request) {
+    return cache->get(cache::backend_query_key(request), [&] { return send(request); }, backend_failed);
+  };
 }
 
 providers::PodLister BackendSet::pod_lister() {
@@ -95,7 +123,7 @@ void BackendSet::build_sysdig(const AdapterOptions& options) {
                                      options.sysdig_token_file.empty()
                                          ? config::SecretToken::literal(options.sysdig_token)
                                          : config::SecretToken::from_file(options.sysdig_token_file),
-                                     transport_for(sysdig_fetcher_, fetch)};
+                                     transport_for(sysdig_fetcher_, fetch, "sysdig")};
   descriptions_["sysdig"] = endpoint + " (" + options.sysdig_api + " API, cluster " + options.cluster_name + ")";
   if (options.sysdig_api == "data") {
     providers::sysdig_data::DataApiProviderOptions data;
@@ -128,7 +156,7 @@ void BackendSet::build_prometheus(const AdapterOptions& options) {
                                      options.prometheus_token_file.empty()
                                          ? config::SecretToken{}
                                          : config::SecretToken::from_file(options.prometheus_token_file),
-                                     transport_for(prometheus_fetcher_, fetch)};
+                                     transport_for(prometheus_fetcher_, fetch, "prometheus")};
   descriptions_["prometheus"] = url + (options.cluster_name.empty() ? "" : " (cluster " + options.cluster_name + ")");
   providers::promql::PromqlProviderOptions promql;
   promql.backend = "prometheus";

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "cmd/adapter_options.h"
+#include "lib/cache/query_cache.h"
 #include "lib/config/adapter_config.h"
 #include "lib/http/http_fetcher.h"
 #include "lib/kube/kube_client.h"
@@ -37,12 +38,15 @@ class BackendSet {
   std::string describe() const;
 
  private:
-  providers::Transport transport_for(std::unique_ptr<http::HttpFetcher>& fetcher, http::FetcherOptions options);
+  // The network (timed into the backend metrics), behind the value cache.
+  providers::Transport transport_for(std::unique_ptr<http::HttpFetcher>& fetcher, http::FetcherOptions options,
+                                     const std::string& backend_name);
   providers::PodLister pod_lister();
   void build_sysdig(const AdapterOptions& options);
   void build_prometheus(const AdapterOptions& options);
 
   std::optional<providers::Transport> transport_override_;
+  std::unique_ptr<cache::QueryCache> cache_;
   std::shared_ptr<config::AdapterConfig> config_;
   std::unique_ptr<http::HttpFetcher> sysdig_fetcher_;
   std::unique_ptr<http::HttpFetcher> prometheus_fetcher_;

@@ -1,5 +1,6 @@
 // sysdig-metrics-adapter: serves the Kubernetes custom and external metrics APIs.
 // Wires flags to objects; everything with behaviour lives in lib/ and providers/.
+#include <chrono>
 #include <csignal>
 #include <iostream>
 #include <memory>
@@ -12,8 +13,10 @@
 #include "cmd/flag_set.h"
 #include "cmd/operator_commands.h"
 #include "lib/apiserver/api_handler.h"
+#include "lib/apiserver/request_kind.h"
 #include "lib/server/https_server.h"
 #include "lib/telemetry/log.h"
+#include "lib/telemetry/self_metrics.h"
 
 namespace {
 
@@ -52,10 +55,15 @@ int serve(const cmd::AdapterOptions& o) {
   server_options.key_file = o.tls_private_key_file;
   const apiserver::AccessControl* gate = access ? &access->gate() : nullptr;
   server::HttpsServer https(server_options, [&handler, gate](const server::HttpRequest& r) {
-    if (gate != nullptr) {
-      if (auto refused = gate->check(r)) return *refused;
-    }
-    return handler.handle(r);
+    auto& metrics = telemetry::SelfMetrics::instance();
+    metrics.request_started();
+    auto started = std::chrono::steady_clock::now();
+    std::optional<server::HttpResponse> refused = gate != nullptr ? gate->check(r) : std::nullopt;
+    server::HttpResponse response = refused ? std::move(*refused) : handler.handle(r);
+    auto kind = apiserver::request_kind(r.target);
+    metrics.request_finished(kind.kind, kind.version, response.status,
+                             std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    return response;
   });
   try {
     https.start();

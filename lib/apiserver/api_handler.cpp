@@ -6,6 +6,7 @@
 #include "lib/api/api_json.h"
 #include "lib/routing/api_route.h"
 #include "lib/telemetry/log.h"
+#include "lib/telemetry/self_metrics.h"
 
 namespace sma::apiserver {
 namespace {
@@ -69,7 +70,9 @@ HttpResponse ApiHandler::handle(const HttpRequest& request) {
     if (is_write && writer_ == nullptr) {
       return status_response(404, "the server could not find the requested resource (writes need --backend push)");
     }
-    bool head_ok = std::holds_alternative<routing::HealthRoute>(route) && request.method == "HEAD";
+    bool head_ok = (std::holds_alternative<routing::HealthRoute>(route) ||
+                    std::holds_alternative<routing::SelfMetricsRoute>(route)) &&
+                   request.method == "HEAD";
     if (request.method != routing::allowed_method(route) && !head_ok) {
       auto response = status_response(405, "the server does not allow this method on the requested resource");
       response.headers.emplace_back("Allow", std::string(routing::allowed_method(route)));
@@ -81,6 +84,10 @@ HttpResponse ApiHandler::handle(const HttpRequest& request) {
           if constexpr (std::is_same_v<R, routing::HealthRoute>) {
             if (r.check == "readyz" && !ready_) return plain(503, "not ready\n");
             return plain(200, "ok");
+          } else if constexpr (std::is_same_v<R, routing::SelfMetricsRoute>) {
+            HttpResponse response = plain(200, telemetry::SelfMetrics::instance().render());
+            response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+            return response;
           } else if constexpr (std::is_same_v<R, routing::GroupListRoute>) {
             return json(api::write_api_group_list());
           } else if constexpr (std::is_same_v<R, routing::GroupRoute>) {

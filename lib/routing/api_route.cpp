@@ -183,6 +183,7 @@ Route parse_route(std::string_view target, const RouteOptions& options) {
   if (segments.size() == 1 && (segments[0] == "healthz" || segments[0] == "livez" || segments[0] == "readyz")) {
     return HealthRoute{segments[0]};
   }
+  if (segments.size() == 1 && segments[0] == "metrics") return SelfMetricsRoute{};
 
   auto params = parse_query(query);
   if (!params) bad_request("request query string has a malformed percent-encoding");

@@ -41,9 +41,10 @@ struct WriteExternalRoute {                   // POST /write-external-metrics/na
 struct HealthRoute {
   std::string check;  // "healthz", "livez" or "readyz"
 };
+struct SelfMetricsRoute {};                   // /metrics: the adapter's own Prometheus metrics
 
 using Route = std::variant<GroupListRoute, GroupRoute, ResourceListRoute, ObjectRoute, SelectorRoute,
-                           ExternalRoute, WriteObjectRoute, WriteExternalRoute, HealthRoute>;
+                           ExternalRoute, WriteObjectRoute, WriteExternalRoute, HealthRoute, SelfMetricsRoute>;
 
 // Thrown for a target that is not a route (404) or names something invalid (400).
 class RouteError : public std::runtime_error {

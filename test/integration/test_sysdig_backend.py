@@ -19,7 +19,8 @@ class SysdigBackendCase:
     """Shared by both API modes; subclasses set MODE and RULES."""
     MODE = None
     RULES = None
-    EXTRA_FLAGS = ()
+    # A cold cache for every request: these tests count backend calls and prove outages are 503.
+    EXTRA_FLAGS = ("--cache-ttl", "0")
 
     @classmethod
     def setUpClass(cls):

@@ -1,0 +1,131 @@
+#include "lib/telemetry/self_metrics.h"
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+#include <sstream>
+
+namespace sma::telemetry {
+namespace {
+
+// Buckets from 100 µs to 10 s: the adapter's own work is sub-millisecond, backends take tens of
+// milliseconds, timeouts seconds.
+const prometheus::Histogram::BucketBoundaries& latency_buckets() {
+  static const prometheus::Histogram::BucketBoundaries buckets = {
+      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+  return buckets;
+}
+
+const prometheus::Histogram::BucketBoundaries& age_buckets() {
+  static const prometheus::Histogram::BucketBoundaries buckets = {1, 5, 10, 15, 20, 30, 45, 60, 90, 120, 300, 600};
+  return buckets;
+}
+
+std::string text(std::string_view v) { return std::string(v); }
+
+}  // namespace
+
+struct SelfMetrics::Impl {
+  std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
+  prometheus::Family<prometheus::Counter>& requests =
+      prometheus::BuildCounter()
+          .Name("sysdig_metrics_adapter_requests_total")
+          .Help("API requests by kind, API version and HTTP status code")
+          .Register(*registry);
+  prometheus::Family<prometheus::Histogram>& request_duration =
+      prometheus::BuildHistogram()
+          .Name("sysdig_metrics_adapter_request_duration_seconds")
+          .Help("Time to answer an API request, including backend waits")
+          .Register(*registry);
+  prometheus::Family<prometheus::Gauge>& in_flight_family =
+      prometheus::BuildGauge()
+          .Name("sysdig_metrics_adapter_requests_in_flight")
+          .Help("API requests being answered")
+          .Register(*registry);
+  prometheus::Gauge& in_flight = in_flight_family.Add({});
+  prometheus::Family<prometheus::Counter>& backend_requests =
+      prometheus::BuildCounter()
+          .Name("sysdig_metrics_adapter_backend_requests_total")
+          .Help("Calls to metrics backends by backend and outcome")
+          .Register(*registry);
+  prometheus::Family<prometheus::Histogram>& backend_duration =
+      prometheus::BuildHistogram()
+          .Name("sysdig_metrics_adapter_backend_request_duration_seconds")
+          .Help("Duration of backend calls")
+          .Register(*registry);
+  prometheus::Family<prometheus::Counter>& cache_events =
+      prometheus::BuildCounter()
+          .Name("sysdig_metrics_adapter_cache_events_total")
+          .Help("Value cache events: hit, miss, coalesced (waited on an identical in-flight query), stale "
+                "(served past its TTL because the backend failed), eviction")
+          .Register(*registry);
+  prometheus::Counter& hits = cache_events.Add({{"event", "hit"}});
+  prometheus::Counter& misses = cache_events.Add({{"event", "miss"}});
+  prometheus::Counter& coalesced = cache_events.Add({{"event", "coalesced"}});
+  prometheus::Counter& stale = cache_events.Add({{"event", "stale"}});
+  prometheus::Counter& evictions = cache_events.Add({{"event", "eviction"}});
+  prometheus::Family<prometheus::Histogram>& value_age_family =
+      prometheus::BuildHistogram()
+          .Name("sysdig_metrics_adapter_served_value_age_seconds")
+          .Help("Age of served values: now minus the sample timestamp")
+          .Register(*registry);
+  prometheus::Histogram& value_age = value_age_family.Add({}, age_buckets());
+  prometheus::Family<prometheus::Gauge>& discovery =
+      prometheus::BuildGauge()
+          .Name("sysdig_metrics_adapter_discovery_last_refresh_timestamp_seconds")
+          .Help("Unix time of the last successful refresh of a backend's metric names")
+          .Register(*registry);
+  prometheus::Family<prometheus::Gauge>& build_info =
+      prometheus::BuildGauge()
+          .Name("sysdig_metrics_adapter_build_info")
+          .Help("Always 1; the labels say which build is running")
+          .Register(*registry);
+};
+
+SelfMetrics::SelfMetrics() : impl_(std::make_unique<Impl>()) {
+#ifdef SMA_VERSION
+  impl_->build_info.Add({{"version", SMA_VERSION}}).Set(1);
+#else
+  impl_->build_info.Add({{"version", "unknown"}}).Set(1);
+#endif
+}
+
+SelfMetrics& SelfMetrics::instance() {
+  static SelfMetrics metrics;
+  return metrics;
+}
+
+void SelfMetrics::request_started() { impl_->in_flight.Increment(); }
+
+void SelfMetrics::request_finished(std::string_view kind, std::string_view version, int code, double seconds) {
+  impl_->in_flight.Decrement();
+  impl_->requests.Add({{"kind", text(kind)}, {"version", text(version)}, {"code", std::to_string(code)}}).Increment();
+  impl_->request_duration.Add({{"kind", text(kind)}}, latency_buckets()).Observe(seconds);
+}
+
+void SelfMetrics::backend_call(std::string_view backend, std::string_view outcome, double seconds) {
+  impl_->backend_requests.Add({{"backend", text(backend)}, {"outcome", text(outcome)}}).Increment();
+  impl_->backend_duration.Add({{"backend", text(backend)}}, latency_buckets()).Observe(seconds);
+}
+
+void SelfMetrics::cache_hit() { impl_->hits.Increment(); }
+void SelfMetrics::cache_miss() { impl_->misses.Increment(); }
+void SelfMetrics::cache_coalesced() { impl_->coalesced.Increment(); }
+void SelfMetrics::cache_stale_served() { impl_->stale.Increment(); }
+void SelfMetrics::cache_evicted() { impl_->evictions.Increment(); }
+void SelfMetrics::served_value_age(double seconds) { impl_->value_age.Observe(seconds); }
+
+void SelfMetrics::discovery_refreshed(std::string_view backend, double unix_seconds) {
+  impl_->discovery.Add({{"backend", text(backend)}}).Set(unix_seconds);
+}
+
+std::string SelfMetrics::render() const {
+  std::ostringstream out;
+  prometheus::TextSerializer().Serialize(out, impl_->registry->Collect());
+  return out.str();
+}
+
+}  // namespace sma::telemetry

@@ -1,0 +1,42 @@
+// The adapter's own metrics, in Prometheus text format on /metrics (prometheus-cpp). One registry
+// per process; every layer records into it through these few calls, so no layer needs to know
+// another's internals. Names carry the prefix sysdig_metrics_adapter_.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace sma::telemetry {
+
+class SelfMetrics {
+ public:
+  static SelfMetrics& instance();
+
+  // API requests. kind: object, selector, external, discovery, write, health, metrics, other;
+  // version: v1beta1, v1beta2, external.v1beta1 or none.
+  void request_started();
+  void request_finished(std::string_view kind, std::string_view version, int code, double seconds);
+
+  // Backend calls. outcome: success, error (an HTTP error status), unavailable (no answer).
+  void backend_call(std::string_view backend, std::string_view outcome, double seconds);
+
+  void cache_hit();
+  void cache_miss();
+  void cache_coalesced();
+  void cache_stale_served();
+  void cache_evicted();
+  // How old a served value was (seconds since the backend produced it).
+  void served_value_age(double seconds);
+  void discovery_refreshed(std::string_view backend, double unix_seconds);
+
+  // The Prometheus text exposition of everything above.
+  std::string render() const;
+
+ private:
+  SelfMetrics();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sma::telemetry
