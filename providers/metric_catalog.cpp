@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "lib/telemetry/log.h"
+#include "lib/telemetry/self_metrics.h"
 
 namespace sma::providers {
 
@@ -37,6 +38,8 @@ bool MetricCatalog::refresh() {
     names_ = std::move(fresh);
   }
   telemetry::log_debug("metric discovery refreshed", {{"backend", backend_name_}, {"metrics", count}});
+  auto now = std::chrono::system_clock::now().time_since_epoch();
+  telemetry::SelfMetrics::instance().discovery_refreshed(backend_name_, std::chrono::duration<double>(now).count());
   return true;
 }
 
