@@ -21,6 +21,12 @@ void register_flags(FlagSet& flags, AdapterOptions& o) {
   flags.add_bool("insecure-allow-anonymous", &o.insecure_allow_anonymous,
                  "serve requests without authentication (development and tests only)");
   flags.add_string("log-level", &o.log_level, "debug, info, warning or error");
+  flags.add_string("metrics-bind-address", &o.metrics_bind_address,
+                   "host:port (e.g. :8080) of a plain-HTTP port serving only /metrics, /healthz, /livez and /readyz, "
+                   "without authentication (off when empty)");
+  flags.add_duration("shutdown-delay", &o.shutdown_delay,
+                     "after SIGTERM, keep serving (with /readyz failing) this long so endpoints stop routing here");
+  flags.add_duration("shutdown-grace", &o.shutdown_grace, "then how long in-flight requests get to finish");
 
   flags.add_string("backend", &o.backend,
                    "default metrics backend: sysdig, prometheus or push (default sysdig when a Sysdig token is "

@@ -19,6 +19,9 @@ struct AdapterOptions {
   std::string tls_private_key_file;
   bool insecure_allow_anonymous = false;
   std::string log_level = "info";
+  std::string metrics_bind_address;  // ":8080": plain HTTP for /metrics and health only; empty = off
+  std::chrono::milliseconds shutdown_delay{std::chrono::seconds(5)};
+  std::chrono::milliseconds shutdown_grace{std::chrono::seconds(10)};
 
   // Backends
   std::string backend;  // sysdig | prometheus | push; empty: sysdig with a token, else push

@@ -15,6 +15,7 @@
 #include "lib/apiserver/api_handler.h"
 #include "lib/apiserver/request_kind.h"
 #include "lib/server/https_server.h"
+#include "lib/server/plain_http_server.h"
 #include "lib/telemetry/log.h"
 #include "lib/telemetry/self_metrics.h"
 
@@ -27,6 +28,19 @@ constexpr const char* kUsageCommands =
     "  (none)              serve the metrics APIs\n"
     "  explain <API path>  print the backend request an API path becomes (token masked), without sending it\n"
     "  query <API path>    send it and print the answer the HPA would get\n";
+
+// "host:port" or ":port" (all addresses) as Kubernetes components write bind addresses.
+std::pair<std::string, std::uint16_t> split_host_port(const std::string& address) {
+  auto colon = address.rfind(':');
+  std::string host = colon == std::string::npos ? "" : address.substr(0, colon);
+  std::string port = colon == std::string::npos ? address : address.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+      std::stoul(port) > 65535) {
+    throw std::runtime_error("invalid --metrics-bind-address \"" + address + "\": expected host:port or :port");
+  }
+  return {host.empty() ? "0.0.0.0" : host, static_cast<std::uint16_t>(std::stoul(port))};
+}
 
 int serve(const cmd::AdapterOptions& o) {
   if (o.tls_cert_file.empty() != o.tls_private_key_file.empty()) {
@@ -53,6 +67,7 @@ int serve(const cmd::AdapterOptions& o) {
   server_options.port = o.secure_port;
   server_options.cert_file = o.tls_cert_file;
   server_options.key_file = o.tls_private_key_file;
+  server_options.shutdown_grace = o.shutdown_grace;
   const apiserver::AccessControl* gate = access ? &access->gate() : nullptr;
   server::HttpsServer https(server_options, [&handler, gate](const server::HttpRequest& r) {
     auto& metrics = telemetry::SelfMetrics::instance();
@@ -65,8 +80,19 @@ int serve(const cmd::AdapterOptions& o) {
                              std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     return response;
   });
+  // The plain port answers health and /metrics only, whatever else is asked.
+  std::unique_ptr<server::PlainHttpServer> plain;
   try {
     https.start();
+    if (!o.metrics_bind_address.empty()) {
+      auto [host, port] = split_host_port(o.metrics_bind_address);
+      plain = std::make_unique<server::PlainHttpServer>(host, port, [&handler](const server::HttpRequest& r) {
+        std::string path = r.target.substr(0, r.target.find('?'));
+        if (path == "/metrics" || path == "/healthz" || path == "/livez" || path == "/readyz") return handler.handle(r);
+        return server::HttpResponse{404, "text/plain; charset=utf-8", "this port serves /metrics and health only\n", {}};
+      });
+      plain->start();
+    }
   } catch (const std::exception& e) {
     std::cerr << "sysdig-metrics-adapter: " << e.what() << "\n";
     return 1;
@@ -80,11 +106,13 @@ int serve(const cmd::AdapterOptions& o) {
                            "port can read metrics and write pushed values");
   }
   std::string port = std::to_string(https.port());
+  std::string metrics_port = plain ? std::to_string(plain->port()) : "off";
   std::string described = backends->describe();
   telemetry::log_info("listening", {{"address", o.bind_address},
                                     {"port", port},
                                     {"backend", backends->config().default_backend},
-                                    {"backends", described}});
+                                    {"backends", described},
+                                    {"metrics_port", metrics_port}});
 
   sigset_t signals;
   sigemptyset(&signals);
@@ -92,9 +120,21 @@ int serve(const cmd::AdapterOptions& o) {
   sigaddset(&signals, SIGINT);
   int received = 0;
   sigwait(&signals, &received);
-  telemetry::log_info("shutting down", {{"signal", received == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  // In order: fail readiness at once; keep serving while endpoints and the aggregator stop routing
+  // here (a second signal cuts this short); stop accepting; let in-flight requests finish.
   handler.set_ready(false);
+  std::string delay = std::to_string(o.shutdown_delay.count()) + "ms";
+  telemetry::log_info("shutting down: readiness off, still serving",
+                      {{"signal", received == SIGTERM ? "SIGTERM" : "SIGINT"}, {"delay", delay}});
+  if (o.shutdown_delay.count() > 0) {
+    auto seconds = std::chrono::duration_cast<std::chrono::seconds>(o.shutdown_delay);
+    timespec wait{static_cast<time_t>(seconds.count()),
+                  static_cast<long>(std::chrono::nanoseconds(o.shutdown_delay - seconds).count())};
+    sigtimedwait(&signals, nullptr, &wait);
+  }
+  telemetry::log_info("shutting down: no longer accepting, finishing in-flight requests");
   https.stop();
+  if (plain) plain->stop();
   telemetry::log_info("stopped");
   return 0;
 }

@@ -178,7 +178,7 @@ void HttpsServer::Impl::stop() {
   asio::post(acceptor->get_executor(), [this] { stop_accepting(); });
   // Idle and half-read connections close now; requests already with a handler are answered.
   context->connections.close_all();
-  context->in_flight.wait_until_idle(options.read_timeout);
+  context->in_flight.wait_until_idle(options.shutdown_grace);
   // The io threads return once the last response is written (bounded by its write timeout).
   keep_io_running.reset();
   for (std::thread& thread : io_threads) thread.join();

@@ -56,6 +56,7 @@ struct HttpsServerOptions {
   std::chrono::milliseconds read_timeout{30000};  // whole request, from its first byte
   std::chrono::milliseconds idle_timeout{90000};  // keep-alive wait for the next request
   std::chrono::milliseconds handshake_timeout{10000};
+  std::chrono::milliseconds shutdown_grace{10000};  // how long stop() lets handlers finish
   int io_threads = 1;
   int worker_threads = 4;
 };
@@ -74,7 +75,7 @@ class HttpsServer {
   // The bound port (useful with port 0).
   std::uint16_t port() const;
   // Stops accepting, lets in-flight requests finish, closes connections, joins threads.
-  // Handlers get up to read_timeout to return; idle connections close at once. Idempotent; must
+  // Handlers get up to shutdown_grace to return; idle connections close at once. Idempotent; must
   // not be called from inside a handler (it waits for handlers).
   void stop();
 

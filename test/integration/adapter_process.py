@@ -38,7 +38,8 @@ class Adapter:
     """One daemon process. Use as a context manager; stop() sends SIGTERM and waits."""
 
     def __init__(self, *args, anonymous=True, wait_ready=True, env=None):
-        argv = [BINARY, "--secure-port", "0", "--bind-address", "127.0.0.1"]
+        # No shutdown delay unless a test asks for one: every test stops its daemons.
+        argv = [BINARY, "--secure-port", "0", "--bind-address", "127.0.0.1", "--shutdown-delay", "0"]
         if anonymous:
             argv.append("--insecure-allow-anonymous")
         argv.extend(args)

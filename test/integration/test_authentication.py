@@ -181,6 +181,13 @@ class AuthenticationTest(unittest.TestCase):
                                  headers={"Authorization": "Bearer alice-token"})
         self.assertEqual(status, 403)
 
+    def test_metrics_on_the_secure_port_needs_an_authorized_identity(self):
+        self.assertEqual(self.request("GET", "/metrics")[0], 401)
+        self.kube.clear_requests()
+        self.assertEqual(self.request("GET", "/metrics", cert=self.jane_cert)[0], 403)  # no rule for /metrics
+        (review,) = self.reviews("subjectaccessreviews")
+        self.assertEqual(review["json"]["spec"]["nonResourceAttributes"], {"path": "/metrics", "verb": "get"})
+
     def test_reviews_down_fail_closed(self):
         self.kube.inject(mode="status", status=500, path_prefix="/apis/authorization.k8s.io")
         try:
