@@ -36,14 +36,17 @@ BackendSet::BackendSet(const AdapterOptions& options, kube::KubeClient* kube,
   cache_options.max_staleness = options.max_staleness;
   cache_options.max_entries = std::stoul(options.cache_max_entries);
   cache_ = std::make_unique<cache::QueryCache>(cache_options);
-  config_ = std::make_shared<config::AdapterConfig>(options.config_file.empty()
-                                                         ? config::AdapterConfig{}
-                                                         : config::load_config_file(options.config_file));
-  if (config_->default_backend.empty()) config_->default_backend = options.backend;
+  config_file_ = options.config_file;
+  default_backend_ = options.backend;
+  auto initial = std::make_shared<config::AdapterConfig>(
+      config_file_.empty() ? config::AdapterConfig{} : config::load_config_file(config_file_));
+  if (initial->default_backend.empty()) initial->default_backend = default_backend_;
+  config_ = std::make_shared<config::ConfigSource>(initial);
 
   if (kube_) descriptions_["kubernetes"] = kube_->connection().source;
 
-  auto used = used_backends(*config_);
+  auto used = used_backends(*initial);
+  built_backends_ = used;
   std::map<std::string, providers::MetricsProvider*> backends;
   if (used.count("push")) {
     push_ = std::make_unique<providers::push::PushProvider>(options.push_ttl);
@@ -166,6 +169,29 @@ void BackendSet::build_prometheus(const AdapterOptions& options) {
   promql.discovery_interval = options.discovery_interval;
   prometheus_ = std::make_unique<providers::promql::PromqlProvider>(
       promql, config_, providers::promql::PromqlClient(std::move(backend)), pod_lister());
+}
+
+bool BackendSet::reload_config(std::string& problem) {
+  if (config_file_.empty()) {
+    problem = "no --config file to reload";
+    return false;
+  }
+  std::shared_ptr<config::AdapterConfig> next;
+  try {
+    next = std::make_shared<config::AdapterConfig>(config::load_config_file(config_file_));
+  } catch (const std::exception& e) {
+    problem = e.what();
+    return false;
+  }
+  if (next->default_backend.empty()) next->default_backend = default_backend_;
+  for (const auto& backend : used_backends(*next)) {
+    if (!built_backends_.count(backend)) {
+      problem = config_file_ + ": uses the " + backend + " backend, which this process was not started with";
+      return false;
+    }
+  }
+  config_->set(next);
+  return true;
 }
 
 void BackendSet::start_discovery() {

@@ -5,11 +5,13 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "cmd/adapter_options.h"
 #include "lib/cache/query_cache.h"
 #include "lib/config/adapter_config.h"
+#include "lib/config/config_source.h"
 #include "lib/http/http_fetcher.h"
 #include "lib/kube/kube_client.h"
 #include "providers/backend_call.h"
@@ -31,7 +33,10 @@ class BackendSet {
 
   providers::MetricsProvider& provider() { return *dispatcher_; }
   providers::MetricsWriter* writer() { return push_.get(); }
-  const config::AdapterConfig& config() const { return *config_; }
+  std::shared_ptr<const config::AdapterConfig> config() const { return config_->get(); }
+  // Re-reads the rules file. A file that does not load, or names a backend this process did not
+  // build, is rejected: the configuration in force stays, and the reason is returned.
+  bool reload_config(std::string& problem);
   // Starts the background refresh of metric names for discovery.
   void start_discovery();
   // Where each configured backend points, for the start-up log (never a token).
@@ -47,7 +52,10 @@ class BackendSet {
 
   std::optional<providers::Transport> transport_override_;
   std::unique_ptr<cache::QueryCache> cache_;
-  std::shared_ptr<config::AdapterConfig> config_;
+  std::shared_ptr<config::ConfigSource> config_;
+  std::string config_file_;
+  std::string default_backend_;
+  std::set<std::string> built_backends_;
   std::unique_ptr<http::HttpFetcher> sysdig_fetcher_;
   std::unique_ptr<http::HttpFetcher> prometheus_fetcher_;
   kube::KubeClient* kube_;

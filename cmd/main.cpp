@@ -14,6 +14,7 @@
 #include "cmd/operator_commands.h"
 #include "lib/apiserver/api_handler.h"
 #include "lib/apiserver/request_kind.h"
+#include "lib/config/file_watcher.h"
 #include "lib/server/https_server.h"
 #include "lib/server/plain_http_server.h"
 #include "lib/telemetry/log.h"
@@ -98,6 +99,20 @@ int serve(const cmd::AdapterOptions& o) {
     return 1;
   }
   backends->start_discovery();
+  auto reload_config = [&backends](const char* trigger) {
+    std::string problem;
+    if (backends->reload_config(problem)) {
+      telemetry::log_info("configuration reloaded", {{"trigger", trigger}});
+    } else {
+      telemetry::log_error("configuration reload rejected; the previous configuration stays in force",
+                           {{"trigger", trigger}, {"error", problem}});
+    }
+  };
+  std::unique_ptr<config::FileWatcher> config_watcher;
+  if (!o.config_file.empty()) {
+    config_watcher = std::make_unique<config::FileWatcher>(o.config_file, std::chrono::seconds(2),
+                                                            [&reload_config] { reload_config("file change"); });
+  }
   handler.set_ready(true);
   if (access) {
     telemetry::log_info("access control", {{"authentication", access->description()}});
@@ -110,7 +125,7 @@ int serve(const cmd::AdapterOptions& o) {
   std::string described = backends->describe();
   telemetry::log_info("listening", {{"address", o.bind_address},
                                     {"port", port},
-                                    {"backend", backends->config().default_backend},
+                                    {"backend", backends->config()->default_backend},
                                     {"backends", described},
                                     {"metrics_port", metrics_port}});
 
@@ -118,8 +133,10 @@ int serve(const cmd::AdapterOptions& o) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   int received = 0;
-  sigwait(&signals, &received);
+  while (sigwait(&signals, &received) == 0 && received == SIGHUP) reload_config("SIGHUP");
+  sigdelset(&signals, SIGHUP);
   // In order: fail readiness at once; keep serving while endpoints and the aggregator stop routing
   // here (a second signal cuts this short); stop accepting; let in-flight requests finish.
   handler.set_ready(false);
@@ -147,6 +164,7 @@ int main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 

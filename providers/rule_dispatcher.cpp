@@ -6,7 +6,7 @@
 
 namespace sma::providers {
 
-RuleDispatcher::RuleDispatcher(std::shared_ptr<const config::AdapterConfig> config,
+RuleDispatcher::RuleDispatcher(std::shared_ptr<const config::ConfigSource> config,
                                std::map<std::string, MetricsProvider*> backends)
     : config_(std::move(config)), backends_(std::move(backends)) {}
 
@@ -24,15 +24,15 @@ MetricsProvider& RuleDispatcher::backend(const config::ResolvedRule& rule) const
 }
 
 api::MetricValue RuleDispatcher::get_metric_by_name(const ObjectQuery& query) {
-  return backend(custom_rule_or_not_found(*config_, query.metric, query.resource)).get_metric_by_name(query);
+  return backend(custom_rule_or_not_found(*config_->get(), query.metric, query.resource)).get_metric_by_name(query);
 }
 
 std::vector<api::MetricValue> RuleDispatcher::get_metric_by_selector(const SelectorQuery& query) {
-  return backend(custom_rule_or_not_found(*config_, query.metric, query.resource)).get_metric_by_selector(query);
+  return backend(custom_rule_or_not_found(*config_->get(), query.metric, query.resource)).get_metric_by_selector(query);
 }
 
 std::vector<api::ExternalMetricValue> RuleDispatcher::get_external_metric(const ExternalQuery& query) {
-  return backend(external_rule_or_not_found(*config_, query.metric)).get_external_metric(query);
+  return backend(external_rule_or_not_found(*config_->get(), query.metric)).get_external_metric(query);
 }
 
 std::vector<api::CustomMetricInfo> RuleDispatcher::list_custom_metrics() {

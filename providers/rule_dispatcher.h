@@ -7,6 +7,7 @@
 #include <string>
 
 #include "lib/config/adapter_config.h"
+#include "lib/config/config_source.h"
 #include "providers/provider.h"
 
 namespace sma::providers {
@@ -14,7 +15,7 @@ namespace sma::providers {
 class RuleDispatcher final : public MetricsProvider {
  public:
   // backends maps a backend name to its provider; the providers outlive the dispatcher.
-  RuleDispatcher(std::shared_ptr<const config::AdapterConfig> config, std::map<std::string, MetricsProvider*> backends);
+  RuleDispatcher(std::shared_ptr<const config::ConfigSource> config, std::map<std::string, MetricsProvider*> backends);
 
   std::vector<api::CustomMetricInfo> list_custom_metrics() override;
   std::vector<api::ExternalMetricInfo> list_external_metrics() override;
@@ -25,7 +26,7 @@ class RuleDispatcher final : public MetricsProvider {
  private:
   MetricsProvider& backend(const config::ResolvedRule& rule) const;
 
-  std::shared_ptr<const config::AdapterConfig> config_;
+  std::shared_ptr<const config::ConfigSource> config_;
   std::map<std::string, MetricsProvider*> backends_;
 };
 

@@ -23,7 +23,7 @@ std::optional<api::Quantity> sample_value(const PromqlSample& sample) { return a
 
 }  // namespace
 
-PromqlProvider::PromqlProvider(PromqlProviderOptions options, std::shared_ptr<const config::AdapterConfig> config,
+PromqlProvider::PromqlProvider(PromqlProviderOptions options, std::shared_ptr<const config::ConfigSource> config,
                                PromqlClient client, PodLister pods, std::function<api::Clock::time_point()> now)
     : options_(std::move(options)),
       config_(std::move(config)),
@@ -51,8 +51,8 @@ std::string PromqlProvider::build_query(const config::ResolvedRule& rule, const 
   }
 }
 
-const config::LabelMapping& PromqlProvider::labels() const {
-  return options_.backend == "prometheus" ? config_->prometheus_labels : config_->promql_labels;
+const config::LabelMapping& PromqlProvider::labels(const config::AdapterConfig& config) const {
+  return options_.backend == "prometheus" ? config.prometheus_labels : config.promql_labels;
 }
 
 api::Clock::time_point PromqlProvider::evaluation_time(const config::ResolvedRule& rule) const {
@@ -64,9 +64,10 @@ std::vector<PromqlSample> PromqlProvider::run(const config::ResolvedRule& rule, 
 }
 
 api::MetricValue PromqlProvider::get_metric_by_name(const ObjectQuery& q) {
-  auto rule = custom_rule_or_not_found(*config_, q.metric, q.resource);
-  reject_scope_labels(*config_, q.metric_selector, "metricLabelSelector");
-  auto scope = object_scope(labels(), options_.cluster_name, q);
+  const auto config = config_->get();
+  auto rule = custom_rule_or_not_found(*config, q.metric, q.resource);
+  reject_scope_labels(*config, q.metric_selector, "metricLabelSelector");
+  auto scope = object_scope(labels(*config), options_.cluster_name, q);
   std::string series = series_name(rule, q.metric);
   auto samples = run(rule, build_query(rule, series, scope, q.metric_selector));
 
@@ -95,10 +96,11 @@ api::MetricValue PromqlProvider::get_metric_by_name(const ObjectQuery& q) {
 }
 
 std::vector<api::MetricValue> PromqlProvider::get_metric_by_selector(const SelectorQuery& q) {
-  auto rule = custom_rule_or_not_found(*config_, q.metric, q.resource);
-  reject_scope_labels(*config_, q.metric_selector, "metricLabelSelector");
+  const auto config = config_->get();
+  auto rule = custom_rule_or_not_found(*config, q.metric, q.resource);
+  reject_scope_labels(*config, q.metric_selector, "metricLabelSelector");
 
-  auto selection = select_objects(labels(), options_.cluster_name, q, pods_);
+  auto selection = select_objects(labels(*config), options_.cluster_name, q, pods_);
   if (selection.nothing_selected) return {};
   const auto& scope = selection.scope;
   const auto& wanted = selection.wanted;
@@ -129,9 +131,10 @@ std::vector<api::MetricValue> PromqlProvider::get_metric_by_selector(const Selec
 }
 
 std::vector<api::ExternalMetricValue> PromqlProvider::get_external_metric(const ExternalQuery& q) {
-  auto rule = external_rule_or_not_found(*config_, q.metric);
-  reject_scope_labels(*config_, q.metric_selector, "labelSelector");
-  auto scope = external_scope(labels(), options_.cluster_name, rule.namespaced ? q.namespace_ : "");
+  const auto config = config_->get();
+  auto rule = external_rule_or_not_found(*config, q.metric);
+  reject_scope_labels(*config, q.metric_selector, "labelSelector");
+  auto scope = external_scope(labels(*config), options_.cluster_name, rule.namespaced ? q.namespace_ : "");
   std::string series = series_name(rule, q.metric);
   auto samples = run(rule, build_query(rule, series, scope, q.metric_selector));
   std::int64_t window = rule.window.count();
@@ -148,11 +151,13 @@ std::vector<api::ExternalMetricValue> PromqlProvider::get_external_metric(const 
 }
 
 std::vector<api::CustomMetricInfo> PromqlProvider::list_custom_metrics() {
-  return custom_metric_infos(*config_, labels(), options_.backend, catalog_.names());
+  const auto config = config_->get();
+  return custom_metric_infos(*config, labels(*config), options_.backend, catalog_.names());
 }
 
 std::vector<api::ExternalMetricInfo> PromqlProvider::list_external_metrics() {
-  return external_metric_infos(*config_, options_.backend, catalog_.names());
+  const auto config = config_->get();
+  return external_metric_infos(*config, options_.backend, catalog_.names());
 }
 
 }  // namespace sma::providers::promql

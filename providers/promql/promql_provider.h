@@ -9,6 +9,7 @@
 #include <string>
 
 #include "lib/config/adapter_config.h"
+#include "lib/config/config_source.h"
 #include "providers/metric_catalog.h"
 #include "providers/pod_lister.h"
 #include "providers/promql/promql_client.h"
@@ -28,7 +29,7 @@ struct PromqlProviderOptions {
 
 class PromqlProvider final : public MetricsProvider {
  public:
-  PromqlProvider(PromqlProviderOptions options, std::shared_ptr<const config::AdapterConfig> config,
+  PromqlProvider(PromqlProviderOptions options, std::shared_ptr<const config::ConfigSource> config,
                  PromqlClient client, PodLister pods,
                  std::function<api::Clock::time_point()> now = api::Clock::now);
 
@@ -46,12 +47,12 @@ class PromqlProvider final : public MetricsProvider {
   // The query text; a name or selector PromQL cannot express is a BadRequest.
   std::string build_query(const config::ResolvedRule& rule, const std::string& series, const QueryScope& scope,
                           const api::LabelSelector& series_selector) const;
-  const config::LabelMapping& labels() const;
+  const config::LabelMapping& labels(const config::AdapterConfig& config) const;
   api::Clock::time_point evaluation_time(const config::ResolvedRule& rule) const;
   std::vector<PromqlSample> run(const config::ResolvedRule& rule, const std::string& query) const;
 
   PromqlProviderOptions options_;
-  std::shared_ptr<const config::AdapterConfig> config_;
+  std::shared_ptr<const config::ConfigSource> config_;
   PromqlClient client_;
   PodLister pods_;
   std::function<api::Clock::time_point()> now_;

@@ -29,7 +29,7 @@ api::Clock::time_point to_time_point(std::int64_t t) { return api::Clock::time_p
 
 }  // namespace
 
-DataApiProvider::DataApiProvider(DataApiProviderOptions options, std::shared_ptr<const config::AdapterConfig> config,
+DataApiProvider::DataApiProvider(DataApiProviderOptions options, std::shared_ptr<const config::ConfigSource> config,
                                  DataApiClient client, PodLister pods)
     : options_(std::move(options)),
       config_(std::move(config)),
@@ -65,9 +65,10 @@ DataApiQuery DataApiProvider::base_query(const config::ResolvedRule& rule, const
 }
 
 api::MetricValue DataApiProvider::get_metric_by_name(const ObjectQuery& query) {
-  auto rule = custom_rule_or_not_found(*config_, query.metric, query.resource);
-  reject_scope_labels(*config_, query.metric_selector, "metricLabelSelector");
-  auto scope = object_scope(config_->data_api_labels, options_.cluster_name, query);
+  const auto config = config_->get();
+  auto rule = custom_rule_or_not_found(*config, query.metric, query.resource);
+  reject_scope_labels(*config, query.metric_selector, "metricLabelSelector");
+  auto scope = object_scope(config->data_api_labels, options_.cluster_name, query);
   scope.group_label.clear();  // one object: one value, no segmentation
   auto rows = client_.query(base_query(rule, query.metric, scope, query.metric_selector));
   auto described = api::described_object(query.resource, query.namespace_, query.name);
@@ -86,9 +87,10 @@ api::MetricValue DataApiProvider::get_metric_by_name(const ObjectQuery& query) {
 }
 
 std::vector<api::MetricValue> DataApiProvider::get_metric_by_selector(const SelectorQuery& query) {
-  auto rule = custom_rule_or_not_found(*config_, query.metric, query.resource);
-  reject_scope_labels(*config_, query.metric_selector, "metricLabelSelector");
-  auto selection = select_objects(config_->data_api_labels, options_.cluster_name, query, pods_);
+  const auto config = config_->get();
+  auto rule = custom_rule_or_not_found(*config, query.metric, query.resource);
+  reject_scope_labels(*config, query.metric_selector, "metricLabelSelector");
+  auto selection = select_objects(config->data_api_labels, options_.cluster_name, query, pods_);
   if (selection.nothing_selected) return {};
   const auto& wanted = selection.wanted;
   auto data_query = base_query(rule, query.metric, selection.scope, query.metric_selector);
@@ -118,9 +120,10 @@ std::vector<api::MetricValue> DataApiProvider::get_metric_by_selector(const Sele
 }
 
 std::vector<api::ExternalMetricValue> DataApiProvider::get_external_metric(const ExternalQuery& query) {
-  auto rule = external_rule_or_not_found(*config_, query.metric);
-  reject_scope_labels(*config_, query.metric_selector, "labelSelector");
-  auto scope = external_scope(config_->data_api_labels, options_.cluster_name, rule.namespaced ? query.namespace_ : "");
+  const auto config = config_->get();
+  auto rule = external_rule_or_not_found(*config, query.metric);
+  reject_scope_labels(*config, query.metric_selector, "labelSelector");
+  auto scope = external_scope(config->data_api_labels, options_.cluster_name, rule.namespaced ? query.namespace_ : "");
   auto rows = client_.query(base_query(rule, query.metric, scope, query.metric_selector));
   std::vector<api::ExternalMetricValue> items;
   for (const auto& row : rows) {
@@ -135,12 +138,14 @@ std::vector<api::ExternalMetricValue> DataApiProvider::get_external_metric(const
 }
 
 std::vector<api::CustomMetricInfo> DataApiProvider::list_custom_metrics() {
-  return custom_metric_infos(*config_, config_->data_api_labels, options_.backend, catalog_.names());
+  const auto config = config_->get();
+  return custom_metric_infos(*config, config->data_api_labels, options_.backend, catalog_.names());
 }
 
 std::vector<api::ExternalMetricInfo> DataApiProvider::list_external_metrics() {
+  const auto config = config_->get();
   // The descriptor catalogue names container metrics; external ones are those rules name.
-  return external_metric_infos(*config_, options_.backend, {});
+  return external_metric_infos(*config, options_.backend, {});
 }
 
 }  // namespace sma::providers::sysdig_data

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "lib/config/adapter_config.h"
+#include "lib/config/config_source.h"
 #include "providers/metric_catalog.h"
 #include "providers/pod_lister.h"
 #include "providers/provider.h"
@@ -25,7 +26,7 @@ struct DataApiProviderOptions {
 
 class DataApiProvider final : public MetricsProvider {
  public:
-  DataApiProvider(DataApiProviderOptions options, std::shared_ptr<const config::AdapterConfig> config,
+  DataApiProvider(DataApiProviderOptions options, std::shared_ptr<const config::ConfigSource> config,
                   DataApiClient client, PodLister pods);
 
   void start_discovery();
@@ -41,7 +42,7 @@ class DataApiProvider final : public MetricsProvider {
                           const api::LabelSelector& series_selector) const;
 
   DataApiProviderOptions options_;
-  std::shared_ptr<const config::AdapterConfig> config_;
+  std::shared_ptr<const config::ConfigSource> config_;
   DataApiClient client_;
   PodLister pods_;
   MetricCatalog catalog_;

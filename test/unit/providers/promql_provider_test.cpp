@@ -50,7 +50,7 @@ struct Fixture {
     providers::BackendEndpoint endpoint{"Sysdig", "http://sysdig.test/prometheus",
                                         config::SecretToken::literal("s3cret"), backend.transport()};
     return std::make_unique<PromqlProvider>(
-        options, config, PromqlClient(endpoint),
+        options, std::make_shared<config::ConfigSource>(config), PromqlClient(endpoint),
         [this](const std::string&, const api::LabelSelector& selector) {
           std::vector<providers::PodRef> out;
           for (const auto& p : pods) {
