@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "lib/api/message_text.h"
 #include "lib/api/names.h"
 
 namespace sma::api {
@@ -13,26 +14,8 @@ namespace {
 
 using Operator = LabelRequirement::Operator;
 
-// Text quoted for a message: it comes from a URL, so quotes, control characters and non-ASCII
-// bytes are escaped rather than copied into logs and responses.
-std::string quoted(std::string_view text) {
-  std::string out = "\"";
-  for (char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (byte < 0x20 || byte >= 0x7f) {
-      char escaped[8];
-      std::snprintf(escaped, sizeof escaped, "\\x%02x", byte);
-      out += escaped;
-    } else {
-      out += c;
-    }
-  }
-  out += '"';
-  return out;
-}
+// Selector text comes from a URL: quoted and escaped, never copied raw into messages.
+std::string quoted(std::string_view text) { return quoted_for_message(text, std::string_view::npos); }
 
 enum class TokenKind {
   End,

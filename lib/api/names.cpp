@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <vector>
 
+#include "lib/api/message_text.h"
+
 namespace sma::api {
 
 namespace {
@@ -40,28 +42,8 @@ bool is_alphanumeric(char c) {
 bool is_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
-// The name as it appears in a message: quoted, control and non-ASCII bytes escaped (it comes
-// from a URL), and cut when very long.
-std::string quoted(std::string_view name) {
-  std::string out = "\"";
-  const std::string_view shown = name.substr(0, kQuotedMaxLength);
-  for (char c : shown) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (byte < 0x20 || byte >= 0x7f) {
-      char escaped[8];
-      std::snprintf(escaped, sizeof escaped, "\\x%02x", byte);
-      out += escaped;
-    } else {
-      out += c;
-    }
-  }
-  if (shown.size() < name.size()) out += "...";
-  out += '"';
-  return out;
-}
+// The name as it appears in a message: it comes from a URL, so escaped, and cut when very long.
+std::string quoted(std::string_view name) { return quoted_for_message(name, kQuotedMaxLength); }
 
 std::string too_long(std::size_t max_length, std::size_t actual) {
   return "must be no more than " + std::to_string(max_length) + " characters (it has " +

@@ -6,6 +6,8 @@
 #include <charconv>
 #include <cmath>
 
+#include "lib/api/message_text.h"
+
 namespace sma::providers::sysdig_data {
 namespace {
 
@@ -22,33 +24,9 @@ constexpr unsigned kParseFlags =
 
 [[noreturn]] void malformed(const std::string& message) { throw DataApiResponseError(message); }
 
-// Untrusted bytes made safe and short for a message: printable ASCII as is, the rest as \xHH;
-// at most kMaxExcerptBytes of it (plus "...").
-std::string excerpt(std::string_view body) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  std::size_t i = 0;
-  for (; i < body.size() && out.size() + 4 <= kMaxExcerptBytes; ++i) {
-    auto c = static_cast<unsigned char>(body[i]);
-    if (c >= 0x20 && c < 0x7F && c != '\\') {
-      out += static_cast<char>(c);
-    } else {
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 0x0F];
-    }
-  }
-  if (i < body.size()) out += "...";
-  return out;
-}
+std::string excerpt(std::string_view body) { return api::escaped_excerpt(body, kMaxExcerptBytes); }
 
-// At most max_bytes of valid UTF-8 text, cut on a character boundary.
-std::string truncated(std::string_view text, std::size_t max_bytes) {
-  if (text.size() <= max_bytes) return std::string(text);
-  std::size_t end = max_bytes - 3;
-  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
-  return std::string(text.substr(0, end)) + "...";
-}
+std::string truncated(std::string_view text, std::size_t max_bytes) { return api::utf8_prefix(text, max_bytes); }
 
 const char* type_name(const Value& v) {
   if (v.IsNull()) return "null";
