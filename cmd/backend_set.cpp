@@ -43,7 +43,10 @@ BackendSet::BackendSet(const AdapterOptions& options, kube::KubeClient* kube,
   if (initial->default_backend.empty()) initial->default_backend = default_backend_;
   config_ = std::make_shared<config::ConfigSource>(initial);
 
-  if (kube_) descriptions_["kubernetes"] = kube_->connection().source;
+  if (kube_) {
+    descriptions_["kubernetes"] = kube_->connection().source;
+    kinds_ = std::make_unique<kube::ResourceKindLookup>(*kube_);
+  }
 
   auto used = used_backends(*initial);
   built_backends_ = used;
@@ -109,6 +112,12 @@ providers::PodLister BackendSet::pod_lister() {
   };
 }
 
+providers::KindLookup BackendSet::kind_lookup() {
+  if (!kinds_) return {};
+  kube::ResourceKindLookup* kinds = kinds_.get();
+  return [kinds](const api::GroupResource& resource) { return kinds->lookup(resource); };
+}
+
 void BackendSet::build_sysdig(const AdapterOptions& options) {
   if (options.sysdig_token.empty() && options.sysdig_token_file.empty()) {
     throw std::runtime_error("the sysdig backend needs an API token: set SDC_TOKEN or --sysdig-token-file");
@@ -133,7 +142,7 @@ void BackendSet::build_sysdig(const AdapterOptions& options) {
     data.cluster_name = options.cluster_name;
     data.discovery_interval = options.discovery_interval;
     sysdig_data_ = std::make_unique<providers::sysdig_data::DataApiProvider>(
-        data, config_, providers::sysdig_data::DataApiClient(std::move(backend)), pod_lister());
+        data, config_, providers::sysdig_data::DataApiClient(std::move(backend)), pod_lister(), kind_lookup());
     return;
   }
   backend.base_url += "/prometheus";
@@ -144,7 +153,7 @@ void BackendSet::build_sysdig(const AdapterOptions& options) {
   promql.default_query_offset = std::chrono::duration_cast<std::chrono::seconds>(options.query_offset);
   promql.discovery_interval = options.discovery_interval;
   sysdig_promql_ = std::make_unique<providers::promql::PromqlProvider>(
-      promql, config_, providers::promql::PromqlClient(std::move(backend)), pod_lister());
+      promql, config_, providers::promql::PromqlClient(std::move(backend)), pod_lister(), kind_lookup());
 }
 
 void BackendSet::build_prometheus(const AdapterOptions& options) {
@@ -168,7 +177,7 @@ void BackendSet::build_prometheus(const AdapterOptions& options) {
   promql.default_query_offset = std::chrono::seconds(0);  // Prometheus has no ingestion delay to cover
   promql.discovery_interval = options.discovery_interval;
   prometheus_ = std::make_unique<providers::promql::PromqlProvider>(
-      promql, config_, providers::promql::PromqlClient(std::move(backend)), pod_lister());
+      promql, config_, providers::promql::PromqlClient(std::move(backend)), pod_lister(), kind_lookup());
 }
 
 bool BackendSet::reload_config(std::string& problem) {

@@ -14,6 +14,7 @@
 #include "lib/config/config_source.h"
 #include "lib/http/http_fetcher.h"
 #include "lib/kube/kube_client.h"
+#include "lib/kube/resource_kind_lookup.h"
 #include "providers/backend_call.h"
 #include "providers/promql/promql_provider.h"
 #include "providers/push/push_provider.h"
@@ -47,6 +48,7 @@ class BackendSet {
   providers::Transport transport_for(std::unique_ptr<http::HttpFetcher>& fetcher, http::FetcherOptions options,
                                      const std::string& backend_name);
   providers::PodLister pod_lister();
+  providers::KindLookup kind_lookup();
   void build_sysdig(const AdapterOptions& options);
   void build_prometheus(const AdapterOptions& options);
 
@@ -59,6 +61,7 @@ class BackendSet {
   std::unique_ptr<http::HttpFetcher> sysdig_fetcher_;
   std::unique_ptr<http::HttpFetcher> prometheus_fetcher_;
   kube::KubeClient* kube_;
+  std::unique_ptr<kube::ResourceKindLookup> kinds_;
   std::unique_ptr<providers::push::PushProvider> push_;
   std::unique_ptr<providers::promql::PromqlProvider> sysdig_promql_;
   std::unique_ptr<providers::sysdig_data::DataApiProvider> sysdig_data_;

@@ -20,6 +20,14 @@ std::string rules_source(const config::AdapterConfig& config) {
 
 }  // namespace
 
+api::ObjectReference describe_object(const KindLookup& kinds, const api::GroupResource& resource,
+                                     const std::string& namespace_, const std::string& name) {
+  if (!api::builtin_resource_kind(resource) && kinds) {
+    if (auto found = kinds(resource)) return {found->kind, found->namespaced ? namespace_ : "", name, found->api_version};
+  }
+  return api::described_object(resource, namespace_, name);
+}
+
 config::ResolvedRule custom_rule_or_not_found(const config::AdapterConfig& config, const std::string& metric,
                                               const api::GroupResource& resource) {
   auto rule = config.resolve_custom(metric, resource);

@@ -3,9 +3,11 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "lib/api/builtin_resources.h"
 #include "lib/api/label_selector.h"
 
 namespace sma::providers {
@@ -17,5 +19,14 @@ struct PodRef {
 
 // Throws MetricsError (Unavailable when the API cannot be reached).
 using PodLister = std::function<std::vector<PodRef>(const std::string& namespace_, const api::LabelSelector& selector)>;
+
+// Kind and API version of resources outside the built-in table (custom resources), from the
+// Kubernetes API's discovery; empty when there is no Kubernetes API.
+using KindLookup = std::function<std::optional<api::ResourceKind>(const api::GroupResource& resource)>;
+
+// describedObject for an answer: the built-in table, else the discovered kind, else a kind derived
+// from the resource name without an apiVersion.
+api::ObjectReference describe_object(const KindLookup& kinds, const api::GroupResource& resource,
+                                     const std::string& namespace_, const std::string& name);
 
 }  // namespace sma::providers

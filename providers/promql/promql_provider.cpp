@@ -24,11 +24,12 @@ std::optional<api::Quantity> sample_value(const PromqlSample& sample) { return a
 }  // namespace
 
 PromqlProvider::PromqlProvider(PromqlProviderOptions options, std::shared_ptr<const config::ConfigSource> config,
-                               PromqlClient client, PodLister pods, std::function<api::Clock::time_point()> now)
+                               PromqlClient client, PodLister pods, KindLookup kinds, std::function<api::Clock::time_point()> now)
     : options_(std::move(options)),
       config_(std::move(config)),
       client_(std::move(client)),
       pods_(std::move(pods)),
+      kinds_(std::move(kinds)),
       now_(std::move(now)),
       catalog_(client_.endpoint().name, [this] { return client_.metric_names(); }, options_.discovery_interval) {}
 
@@ -83,7 +84,7 @@ api::MetricValue PromqlProvider::get_metric_by_name(const ObjectQuery& q) {
   std::int64_t window = rule.window.count();
   if (values.empty()) {
     if (rule.absent_as) {
-      return {api::described_object(q.resource, q.namespace_, q.name), q.metric, evaluation_time(rule), window,
+      return {describe_object(kinds_, q.resource, q.namespace_, q.name), q.metric, evaluation_time(rule), window,
               *rule.absent_as};
     }
     throw MetricsError(MetricsError::Kind::NotFound,
@@ -91,7 +92,7 @@ api::MetricValue PromqlProvider::get_metric_by_name(const ObjectQuery& q) {
                            q.name + ": " + client_.endpoint().name + " has no " +
                            (samples.empty() ? "series " + series + " for it" : "finite value for it"));
   }
-  return {api::described_object(q.resource, q.namespace_, q.name), q.metric, values.front().second, window,
+  return {describe_object(kinds_, q.resource, q.namespace_, q.name), q.metric, values.front().second, window,
           values.front().first};
 }
 
@@ -114,13 +115,13 @@ std::vector<api::MetricValue> PromqlProvider::get_metric_by_selector(const Selec
     if (it == s.labels.end() || (!wanted.empty() && !wanted.count(it->second))) continue;
     auto value = sample_value(s);
     if (!value) continue;
-    by_name[it->second] = {api::described_object(q.resource, q.namespace_, it->second), q.metric,
+    by_name[it->second] = {describe_object(kinds_, q.resource, q.namespace_, it->second), q.metric,
                            to_time_point(s.timestamp), window, *value};
   }
   if (rule.absent_as) {
     for (const auto& name : wanted) {
       if (!by_name.count(name)) {
-        by_name[name] = {api::described_object(q.resource, q.namespace_, name), q.metric, evaluation_time(rule), window,
+        by_name[name] = {describe_object(kinds_, q.resource, q.namespace_, name), q.metric, evaluation_time(rule), window,
                          *rule.absent_as};
       }
     }

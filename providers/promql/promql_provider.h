@@ -30,7 +30,7 @@ struct PromqlProviderOptions {
 class PromqlProvider final : public MetricsProvider {
  public:
   PromqlProvider(PromqlProviderOptions options, std::shared_ptr<const config::ConfigSource> config,
-                 PromqlClient client, PodLister pods,
+                 PromqlClient client, PodLister pods, KindLookup kinds,
                  std::function<api::Clock::time_point()> now = api::Clock::now);
 
   // Starts refreshing the metric names for discovery in the background.
@@ -55,6 +55,7 @@ class PromqlProvider final : public MetricsProvider {
   std::shared_ptr<const config::ConfigSource> config_;
   PromqlClient client_;
   PodLister pods_;
+  KindLookup kinds_;
   std::function<api::Clock::time_point()> now_;
   MetricCatalog catalog_;
 };

@@ -30,11 +30,12 @@ api::Clock::time_point to_time_point(std::int64_t t) { return api::Clock::time_p
 }  // namespace
 
 DataApiProvider::DataApiProvider(DataApiProviderOptions options, std::shared_ptr<const config::ConfigSource> config,
-                                 DataApiClient client, PodLister pods)
+                                 DataApiClient client, PodLister pods, KindLookup kinds)
     : options_(std::move(options)),
       config_(std::move(config)),
       client_(std::move(client)),
       pods_(std::move(pods)),
+      kinds_(std::move(kinds)),
       catalog_(client_.endpoint().name, [this] { return client_.metric_ids(); }, options_.discovery_interval) {}
 
 void DataApiProvider::start_discovery() { catalog_.start(); }
@@ -71,7 +72,7 @@ api::MetricValue DataApiProvider::get_metric_by_name(const ObjectQuery& query) {
   auto scope = object_scope(config->data_api_labels, options_.cluster_name, query);
   scope.group_label.clear();  // one object: one value, no segmentation
   auto rows = client_.query(base_query(rule, query.metric, scope, query.metric_selector));
-  auto described = api::described_object(query.resource, query.namespace_, query.name);
+  auto described = describe_object(kinds_, query.resource, query.namespace_, query.name);
   if (rows.size() > 1) {
     throw MetricsError(MetricsError::Kind::Internal, "the Data API returned " + std::to_string(rows.size()) +
                                                          " rows for one object of " + query.metric);
@@ -103,13 +104,13 @@ std::vector<api::MetricValue> DataApiProvider::get_metric_by_selector(const Sele
     if (!wanted.empty() && !wanted.count(name)) continue;
     auto value = api::Quantity::from_double(row.value);
     if (!value) continue;
-    by_name[name] = {api::described_object(query.resource, query.namespace_, name), query.metric, to_time_point(row.t),
+    by_name[name] = {describe_object(kinds_, query.resource, query.namespace_, name), query.metric, to_time_point(row.t),
                      rule.window.count(), *value};
   }
   if (rule.absent_as) {
     for (const auto& name : wanted) {
       if (!by_name.count(name)) {
-        by_name[name] = {api::described_object(query.resource, query.namespace_, name), query.metric, api::Clock::now(),
+        by_name[name] = {describe_object(kinds_, query.resource, query.namespace_, name), query.metric, api::Clock::now(),
                          rule.window.count(), *rule.absent_as};
       }
     }

@@ -27,7 +27,7 @@ struct DataApiProviderOptions {
 class DataApiProvider final : public MetricsProvider {
  public:
   DataApiProvider(DataApiProviderOptions options, std::shared_ptr<const config::ConfigSource> config,
-                  DataApiClient client, PodLister pods);
+                  DataApiClient client, PodLister pods, KindLookup kinds = {});
 
   void start_discovery();
 
@@ -45,6 +45,7 @@ class DataApiProvider final : public MetricsProvider {
   std::shared_ptr<const config::ConfigSource> config_;
   DataApiClient client_;
   PodLister pods_;
+  KindLookup kinds_;
   MetricCatalog catalog_;
 };
 

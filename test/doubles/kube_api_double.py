@@ -912,6 +912,27 @@ def get_configmap(request, namespace, name):
     return json_reply(200, document)
 
 
+def api_group_discovery(request, group):
+    """GET /apis/<group>: an APIGroup for the custom resources set with /_control/discovery."""
+    entry = request.service.discovery.get(group)
+    if entry is None:
+        return not_found_reply()
+    version = {"groupVersion": f"{group}/{entry['version']}", "version": entry["version"]}
+    return json_reply(200, {"kind": "APIGroup", "apiVersion": "v1", "name": group, "versions": [version],
+                            "preferredVersion": version})
+
+
+def api_resource_discovery(request, group, version):
+    """GET /apis/<group>/<version>: the APIResourceList of that group version."""
+    entry = request.service.discovery.get(group)
+    if entry is None or entry["version"] != version:
+        return not_found_reply()
+    resources = [{"name": r["name"], "singularName": "", "namespaced": bool(r.get("namespaced", True)),
+                  "kind": r["kind"], "verbs": ["get", "list", "watch"]} for r in entry["resources"]]
+    return json_reply(200, {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": f"{group}/{version}",
+                            "resources": resources})
+
+
 @dataclasses.dataclass
 class Route:
     method: str
@@ -931,6 +952,8 @@ API_ROUTES = [
     route("POST", r"/apis/authentication\.k8s\.io/v1/tokenreviews", create_token_review),
     route("POST", r"/apis/authorization\.k8s\.io/v1/subjectaccessreviews", create_subject_access_review),
     route("GET", rf"/api/v1/namespaces/(?P<namespace>{NAME})/configmaps/(?P<name>{NAME})", get_configmap),
+    route("GET", rf"/apis/(?P<group>{NAME})", api_group_discovery),
+    route("GET", rf"/apis/(?P<group>{NAME})/(?P<version>{NAME})", api_resource_discovery),
 ]
 UNSUPPORTED_MEDIA_TYPE_MESSAGE = ("the body of the request was in an unknown format - accepted media types include: "
                                   "application/json")
@@ -973,6 +996,19 @@ def api_reply(service, method, target, headers, body):
 # The service (server, faults, recording and control API: double_server.py)
 # ---------------------------------------------------------------------------------------------------------
 
+def control_discovery(service, method, body):
+    """{"<group>": {"version": "v1alpha1", "resources": [{"name": "widgets", "kind": "Widget", "namespaced": true}]}}
+    replaces the custom API groups served by discovery."""
+    document = double_server.parse_json_body(body)
+    if not isinstance(document, dict) or not all(
+            isinstance(v, dict) and isinstance(v.get("version"), str) and isinstance(v.get("resources"), list)
+            and all(isinstance(r, dict) and isinstance(r.get("name"), str) and isinstance(r.get("kind"), str)
+                    for r in v["resources"]) for v in document.values()):
+        return json_reply(400, {"error": "expected {group: {version, resources: [{name, kind, namespaced}]}}"})
+    service.discovery = document
+    return json_reply(200, {"groups": len(document)})
+
+
 def control_compact(service, method, body):
     service.store.compact()
     return json_reply(200, {})
@@ -1005,10 +1041,12 @@ class KubeApiService(double_server.ImitatedService):
     extra_control_routes = {"/_control/compact": (("POST",), control_compact),
                             "/_control/tokens": (("POST",), control_tokens),
                             "/_control/policy": (("POST",), control_policy),
-                            "/_control/configmap": (("POST",), control_configmap)}
+                            "/_control/configmap": (("POST",), control_configmap),
+                            "/_control/discovery": (("POST",), control_discovery)}
 
     def __init__(self, pods, token, auth=None):
         super().__init__(token)
+        self.discovery = {}  # custom API groups: set through /_control/discovery
         self.store = ObjectStore(pods)
         self._auth = auth or AuthConfig()
         self._configmap_version = 100

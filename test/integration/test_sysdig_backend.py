@@ -236,6 +236,14 @@ class SysdigPromqlTest(SysdigBackendCase, unittest.TestCase):
         self.assertEqual(r.json()["items"][0]["selector"],
                          {"matchExpressions": [{"key": "app", "operator": "In", "values": ["kuard", "redis"]}]})
 
+    def test_custom_resource_kind_comes_from_kubernetes_discovery(self):
+        self.kube.control("POST", "discovery", {"example.com": {"version": "v1alpha1", "resources": [
+            {"name": "widgets", "kind": "Widget", "namespaced": True}]}})
+        item = self.only_item(V1 + "/namespaces/default/widgets.example.com/kuard/net.http.request.count")
+        self.assertEqual(item["describedObject"], {"kind": "Widget", "namespace": "default", "name": "kuard",
+                                                   "apiVersion": "example.com/v1alpha1"})
+        self.assertEqual(item["value"], "60750m")
+
     def test_prometheus_label_keys_that_cannot_be_matchers_are_refused(self):
         r = self.adapter.get(V1 + "/namespaces/default/services/kuard/m?metricLabelSelector=app.kubernetes.io%2Fname%3Dx")
         self.assertEqual(r.status, 400, r.body)

@@ -58,7 +58,7 @@ struct Fixture {
           }
           return out;
         },
-        [] { return api::Clock::time_point(std::chrono::seconds(1767261620)); });
+        providers::KindLookup{}, [] { return api::Clock::time_point(std::chrono::seconds(1767261620)); });
   }
 };
 
