@@ -69,6 +69,10 @@ int serve(const cmd::AdapterOptions& o) {
   server_options.cert_file = o.tls_cert_file;
   server_options.key_file = o.tls_private_key_file;
   server_options.shutdown_grace = o.shutdown_grace;
+  server_options.on_certificate_event = [](const std::string& event) {
+    bool rejected = event.find("rejected") != std::string::npos;
+    telemetry::log(rejected ? telemetry::LogLevel::Error : telemetry::LogLevel::Info, event);
+  };
   const apiserver::AccessControl* gate = access ? &access->gate() : nullptr;
   server::HttpsServer https(server_options, [&handler, gate](const server::HttpRequest& r) {
     auto& metrics = telemetry::SelfMetrics::instance();
@@ -135,7 +139,10 @@ int serve(const cmd::AdapterOptions& o) {
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGHUP);
   int received = 0;
-  while (sigwait(&signals, &received) == 0 && received == SIGHUP) reload_config("SIGHUP");
+  while (sigwait(&signals, &received) == 0 && received == SIGHUP) {
+    reload_config("SIGHUP");
+    https.reload_certificate();  // reports through on_certificate_event
+  }
   sigdelset(&signals, SIGHUP);
   // In order: fail readiness at once; keep serving while endpoints and the aggregator stop routing
   // here (a second signal cuts this short); stop accepting; let in-flight requests finish.

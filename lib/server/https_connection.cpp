@@ -65,22 +65,23 @@ HttpResponse call_handler(const RequestHandler& handler, const HttpRequest& requ
 
 }  // namespace
 
-void HttpsConnection::serve(const std::shared_ptr<ServingContext>& context, asio::ssl::context& tls,
-                            tcp::socket socket) {
+void HttpsConnection::serve(const std::shared_ptr<ServingContext>& context,
+                            std::shared_ptr<asio::ssl::context> tls, tcp::socket socket) {
   // Responses are written whole; Nagle's algorithm would only delay their last segment.
   beast::error_code ignored;
   socket.set_option(tcp::no_delay(true), ignored);
-  auto connection = std::make_shared<HttpsConnection>(context, tls, std::move(socket));
+  auto connection = std::make_shared<HttpsConnection>(context, std::move(tls), std::move(socket));
   context->connections.add(connection);
   asio::dispatch(connection->strand_, [connection] { connection->begin_handshake(); });
 }
 
-HttpsConnection::HttpsConnection(std::shared_ptr<ServingContext> context, asio::ssl::context& tls,
-                                 tcp::socket socket)
+HttpsConnection::HttpsConnection(std::shared_ptr<ServingContext> context,
+                                 std::shared_ptr<asio::ssl::context> tls, tcp::socket socket)
     : context_(std::move(context)),
       strand_(socket.get_executor()),
       remote_address_(remote_address_of(socket)),
-      stream_(std::move(socket), tls) {}
+      tls_(std::move(tls)),
+      stream_(std::move(socket), *tls_) {}
 
 HttpsConnection::~HttpsConnection() { context_->connections.remove(this); }
 

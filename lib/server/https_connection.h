@@ -20,15 +20,18 @@ namespace sma::server {
 class HttpsConnection : public std::enable_shared_from_this<HttpsConnection> {
  public:
   // Takes over an accepted socket, whose executor must be a strand of its own, registers the
-  // connection with the context and starts the handshake.
-  static void serve(const std::shared_ptr<ServingContext>& context, boost::asio::ssl::context& tls,
+  // connection with the context and starts the handshake. The connection keeps `tls` for its
+  // whole life, whatever certificate the server serves to later connections.
+  static void serve(const std::shared_ptr<ServingContext>& context,
+                    std::shared_ptr<boost::asio::ssl::context> tls,
                     boost::asio::ip::tcp::socket socket);
 
   // Thread-safe. Closes at once when handshaking, idle or reading a request; when a request is
   // with the handler or its response is being written, closes after that response.
   void shutdown();
 
-  HttpsConnection(std::shared_ptr<ServingContext> context, boost::asio::ssl::context& tls,
+  HttpsConnection(std::shared_ptr<ServingContext> context,
+                  std::shared_ptr<boost::asio::ssl::context> tls,
                   boost::asio::ip::tcp::socket socket);
   ~HttpsConnection();
   HttpsConnection(const HttpsConnection&) = delete;
@@ -59,6 +62,8 @@ class HttpsConnection : public std::enable_shared_from_this<HttpsConnection> {
   const std::shared_ptr<ServingContext> context_;
   const boost::asio::ip::tcp::socket::executor_type strand_;  // every step below runs on it
   const std::string remote_address_;                          // "127.0.0.1:53422"
+  // Declared before stream_, so it outlives the SSL object made from it.
+  const std::shared_ptr<boost::asio::ssl::context> tls_;
   boost::beast::ssl_stream<boost::beast::tcp_stream> stream_;
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;

@@ -8,7 +8,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -24,8 +23,8 @@
 #include <vector>
 
 #include "lib/server/https_connection.h"
+#include "lib/server/serving_certificate.h"
 #include "lib/server/serving_context.h"
-#include "lib/server/tls_context.h"
 
 namespace sma::server {
 namespace {
@@ -53,6 +52,8 @@ struct HttpsServer::Impl {
   void accept_next();
   void on_accept(const boost::system::error_code& error, tcp::socket socket);
   void stop_accepting();
+  void schedule_certificate_check();
+  bool reload_certificate();
   void run_io();
   void tear_down();
 
@@ -68,9 +69,13 @@ struct HttpsServer::Impl {
   std::shared_ptr<ServingContext> context;
   std::optional<asio::thread_pool> workers;
   std::optional<asio::io_context> io;
-  std::optional<asio::ssl::context> tls;
+  // Set by start() before any io thread runs, reset by tear_down() after they all returned: the
+  // accept path reads it without a lock. reload_certificate() may run on any thread at any time.
+  std::mutex certificate_mutex;
+  std::shared_ptr<ServingCertificate> certificate;  // written under certificate_mutex
   std::optional<tcp::acceptor> acceptor;  // runs on a strand of its own
   std::optional<asio::steady_timer> accept_retry;
+  std::optional<asio::steady_timer> certificate_check;  // on the acceptor's strand
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> keep_io_running;
   std::vector<std::thread> io_threads;
 };
@@ -80,7 +85,12 @@ void HttpsServer::Impl::start() {
   if (started) throw std::runtime_error("HTTPS server: start() called twice");
   started = true;
   try {
-    tls.emplace(make_server_tls_context(options.cert_file, options.key_file));
+    auto serving = std::make_shared<ServingCertificate>(options.cert_file, options.key_file,
+                                                        options.on_certificate_event);
+    {
+      std::lock_guard certificate_lock(certificate_mutex);
+      certificate = std::move(serving);
+    }
     io.emplace();
     listen();
   } catch (...) {
@@ -93,6 +103,9 @@ void HttpsServer::Impl::start() {
   keep_io_running.emplace(io->get_executor());
   running = true;
   accept_next();
+  if (certificate->reloadable() && options.certificate_check_interval.count() > 0) {
+    schedule_certificate_check();
+  }
   int thread_count = std::max(1, options.io_threads);
   for (int i = 0; i < thread_count; ++i) io_threads.emplace_back([this] { run_io(); });
 }
@@ -108,6 +121,7 @@ void HttpsServer::Impl::listen() {
   tcp::endpoint endpoint(address, options.port);
   acceptor.emplace(asio::make_strand(*io));
   accept_retry.emplace(acceptor->get_executor());
+  certificate_check.emplace(acceptor->get_executor());
   auto fail = [&](const char* step) {
     throw std::runtime_error("cannot " + std::string(step) + " " + where + ": " + error.message());
   };
@@ -146,7 +160,7 @@ void HttpsServer::Impl::on_accept(const boost::system::error_code& error, tcp::s
     return;
   }
   try {
-    HttpsConnection::serve(context, *tls, std::move(socket));
+    HttpsConnection::serve(context, certificate->current(), std::move(socket));
   } catch (const std::exception&) {
     // Could not set the connection up (out of memory): drop it, keep accepting others.
   }
@@ -157,6 +171,30 @@ void HttpsServer::Impl::stop_accepting() {
   boost::system::error_code ignored;
   acceptor->close(ignored);
   accept_retry->cancel();
+  certificate_check->cancel();
+}
+
+// Runs on the acceptor's strand, where an open acceptor means the server is still running.
+void HttpsServer::Impl::schedule_certificate_check() {
+  certificate_check->expires_after(options.certificate_check_interval);
+  certificate_check->async_wait([this](const boost::system::error_code& error) {
+    if (error || !acceptor->is_open()) return;
+    try {
+      certificate->reload_if_changed();  // reports what it did itself
+    } catch (const std::exception&) {
+      // Out of memory while reporting: try again at the next check.
+    }
+    schedule_certificate_check();
+  });
+}
+
+bool HttpsServer::Impl::reload_certificate() {
+  std::shared_ptr<ServingCertificate> serving;
+  {
+    std::lock_guard lock(certificate_mutex);
+    serving = certificate;
+  }
+  return serving != nullptr && serving->reload();
 }
 
 void HttpsServer::Impl::run_io() {
@@ -191,10 +229,14 @@ void HttpsServer::Impl::stop() {
 // Also drops whatever the io_context still holds, such as a response that came too late.
 void HttpsServer::Impl::tear_down() {
   keep_io_running.reset();
+  certificate_check.reset();
   accept_retry.reset();
   acceptor.reset();
   io.reset();
-  tls.reset();
+  {
+    std::lock_guard lock(certificate_mutex);
+    certificate.reset();
+  }
   workers.reset();
   context.reset();
 }
@@ -213,6 +255,8 @@ HttpsServer::~HttpsServer() {
 void HttpsServer::start() { impl_->start(); }
 
 std::uint16_t HttpsServer::port() const { return impl_->bound_port.load(); }
+
+bool HttpsServer::reload_certificate() { return impl_->reload_certificate(); }
 
 void HttpsServer::stop() { impl_->stop(); }
 

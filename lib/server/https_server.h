@@ -59,6 +59,15 @@ struct HttpsServerOptions {
   std::chrono::milliseconds shutdown_grace{10000};  // how long stop() lets handlers finish
   int io_threads = 1;
   int worker_threads = 4;
+  // While running, how often cert_file and key_file are looked at (modification time, size,
+  // inode); when they changed, the pair they hold is served to connections accepted from then on.
+  // 0: never. Self-signed mode never reloads.
+  std::chrono::milliseconds certificate_check_interval{2000};
+  // One line per certificate reload ("serving certificate reloaded from <file>") and per rejected
+  // replacement pair (why; the previous pair stays in force). Called one at a time, on an io
+  // thread or on the thread calling reload_certificate(); should be quick; exceptions are ignored;
+  // reload_certificate() called from it does nothing and returns false.
+  std::function<void(const std::string&)> on_certificate_event = [](const std::string&) {};
 };
 
 class HttpsServer {
@@ -74,6 +83,12 @@ class HttpsServer {
   void start();
   // The bound port (useful with port 0).
   std::uint16_t port() const;
+  // Re-reads cert_file and key_file now (on SIGHUP, say) rather than at the next periodic check.
+  // True when a new pair is in force for connections accepted from now on; false when the files
+  // hold the pair in force already, when the new pair was rejected (reported through
+  // on_certificate_event; the previous pair stays), in self-signed mode, and when the server is
+  // not running. Open connections keep the certificate they were accepted with. Thread-safe.
+  bool reload_certificate();
   // Stops accepting, lets in-flight requests finish, closes connections, joins threads.
   // Handlers get up to shutdown_grace to return; idle connections close at once. Idempotent; must
   // not be called from inside a handler (it waits for handlers).

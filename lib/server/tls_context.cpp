@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <stdexcept>
 #include <utility>
@@ -27,13 +28,6 @@ constexpr const char* kTls12Ciphers =
     "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
     "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
 
-struct ServingIdentity {
-  std::string certificate_pem;
-  std::string key_pem;
-  std::string certificate_source;  // for error messages: a file name, or "generated"
-  std::string key_source;
-};
-
 std::string quoted(const std::string& path) { return "\"" + path + "\""; }
 
 std::string read_pem_file(const std::string& path, const char* what) {
@@ -49,24 +43,6 @@ std::string read_pem_file(const std::string& path, const char* what) {
     throw std::runtime_error(std::string("cannot read ") + what + " file " + quoted(path));
   }
   return contents.str();
-}
-
-ServingIdentity load_serving_identity(const std::string& cert_file, const std::string& key_file) {
-  if (cert_file.empty() && key_file.empty()) {
-    SelfSignedCertificate generated = generate_self_signed_certificate("sysdig-metrics-adapter");
-    return {std::move(generated.certificate_pem), std::move(generated.private_key_pem),
-            "generated certificate", "generated key"};
-  }
-  if (key_file.empty()) {
-    throw std::runtime_error("certificate file " + quoted(cert_file) +
-                             " given without a private key file");
-  }
-  if (cert_file.empty()) {
-    throw std::runtime_error("private key file " + quoted(key_file) +
-                             " given without a certificate file");
-  }
-  return {read_pem_file(cert_file, "certificate"), read_pem_file(key_file, "private key"),
-          "certificate file " + quoted(cert_file), "private key file " + quoted(key_file)};
 }
 
 // Peer chains are accepted whatever they are; see make_server_tls_context.
@@ -128,12 +104,40 @@ std::string certificate_pem(X509* certificate) {
 
 }  // namespace
 
-ssl::context make_server_tls_context(const std::string& cert_file, const std::string& key_file) {
-  ServingIdentity identity = load_serving_identity(cert_file, key_file);
-  ssl::context context(ssl::context::tls_server);
-  configure_protocol(context);
-  use_identity(context, identity);
+ServingIdentity load_serving_identity(const std::string& cert_file, const std::string& key_file) {
+  if (cert_file.empty() && key_file.empty()) {
+    SelfSignedCertificate generated = generate_self_signed_certificate("sysdig-metrics-adapter");
+    return {std::move(generated.certificate_pem), std::move(generated.private_key_pem),
+            "generated certificate", "generated key"};
+  }
+  if (key_file.empty()) {
+    throw std::runtime_error("certificate file " + quoted(cert_file) +
+                             " given without a private key file");
+  }
+  if (cert_file.empty()) {
+    throw std::runtime_error("private key file " + quoted(key_file) +
+                             " given without a certificate file");
+  }
+  return {read_pem_file(cert_file, "certificate"), read_pem_file(key_file, "private key"),
+          "certificate file " + quoted(cert_file), "private key file " + quoted(key_file)};
+}
+
+std::shared_ptr<ssl::context> make_server_tls_context(const ServingIdentity& identity) {
+  auto context = std::make_shared<ssl::context>(ssl::context::tls_server);
+  try {
+    configure_protocol(*context);
+    use_identity(*context, identity);
+  } catch (...) {
+    // This thread may go on to serve connections: leave nothing in its OpenSSL error queue.
+    ERR_clear_error();
+    throw;
+  }
   return context;
+}
+
+std::shared_ptr<ssl::context> make_server_tls_context(const std::string& cert_file,
+                                                      const std::string& key_file) {
+  return make_server_tls_context(load_serving_identity(cert_file, key_file));
 }
 
 PeerCertificates presented_peer_certificates(SSL* connection) {

@@ -67,6 +67,37 @@ class ConfigReloadTest(unittest.TestCase):
         self.assertEqual(self.adapter.get(V1 + "first_metric").status, 404)
 
 
+class CertificateRotationTest(unittest.TestCase):
+    def test_a_rotated_serving_certificate_is_served_to_new_connections(self):
+        import ssl
+        from tls_material import make_serving_pair
+        with tempfile.TemporaryDirectory() as d:
+            first = os.path.join(d, "first")
+            second = os.path.join(d, "second")
+            os.mkdir(first)
+            os.mkdir(second)
+            cert_a, key_a = make_serving_pair(first, cn="first-cert")
+            cert_b, key_b = make_serving_pair(second, cn="second-cert")
+            cert, key = os.path.join(d, "tls.crt"), os.path.join(d, "tls.key")
+            write(cert, open(cert_a).read())
+            write(key, open(key_a).read())
+            with Adapter("--tls-cert-file", cert, "--tls-private-key-file", key) as a:
+                served = lambda: ssl.PEM_cert_to_DER_cert(ssl.get_server_certificate(("127.0.0.1", a.port)))
+                self.assertEqual(served(), ssl.PEM_cert_to_DER_cert(open(cert_a).read()))
+                write(key, open(key_b).read())
+                write(cert, open(cert_b).read())
+                deadline = time.time() + 10
+                while time.time() < deadline and served() != ssl.PEM_cert_to_DER_cert(open(cert_b).read()):
+                    time.sleep(0.2)
+                self.assertEqual(served(), ssl.PEM_cert_to_DER_cert(open(cert_b).read()))
+                self.assertEqual(a.get("/healthz").status, 200)
+                write(cert, "not a certificate\n")
+                a.proc.send_signal(signal.SIGHUP)
+                time.sleep(0.5)
+                self.assertEqual(served(), ssl.PEM_cert_to_DER_cert(open(cert_b).read()))  # the old pair stays
+                self.assertTrue(any("rejected" in l and "tls.crt" in l for l in a.log_lines))
+
+
 class TokenRotationTest(unittest.TestCase):
     def test_a_rotated_token_file_reaches_the_backend(self):
         with tempfile.TemporaryDirectory() as d, SysdigDouble() as sysdig:

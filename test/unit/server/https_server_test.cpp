@@ -1,11 +1,12 @@
 // The HTTPS server end to end over real sockets on 127.0.0.1: HTTP framing, limits, TLS policy,
-// client certificates, timeouts and shutdown.
+// client certificates, certificate reloads, timeouts and shutdown.
 #include "lib/server/https_server.h"
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/beast/http/verb.hpp>
 #include <catch2/catch.hpp>
@@ -13,6 +14,7 @@
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -132,6 +134,114 @@ struct TempDir {
   }
   std::filesystem::path path;
 };
+
+// The subject CN of the certificate the server presented on a client's connection.
+std::string served_common_name(TlsTestClient& client) {
+  X509* served = SSL_get0_peer_certificate(client.native_handle());
+  if (served == nullptr) return "(none)";
+  char common_name[64] = {};
+  X509_NAME_get_text_by_NID(X509_get_subject_name(served), NID_commonName, common_name,
+                            sizeof common_name);
+  return common_name;
+}
+
+// The CN a connection opened now is served.
+std::string served_common_name(std::uint16_t port) {
+  TlsTestClient client(port);
+  client.connect();
+  return served_common_name(client);
+}
+
+// The DER encoding of the certificate a connection opened now is served.
+std::string served_certificate_der(std::uint16_t port) {
+  TlsTestClient client(port);
+  client.connect();
+  X509* served = SSL_get0_peer_certificate(client.native_handle());
+  if (served == nullptr) return {};
+  unsigned char* der = nullptr;
+  int size = i2d_X509(served, &der);
+  if (size <= 0) return {};
+  std::string result(reinterpret_cast<const char*>(der), static_cast<std::size_t>(size));
+  OPENSSL_free(der);
+  return result;
+}
+
+// Polls until `done` holds or `limit` passed.
+template <typename Condition>
+bool eventually(Condition done, std::chrono::milliseconds limit = 5s) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(20ms);
+  }
+  return true;
+}
+
+// Collects on_certificate_event lines, which arrive on an io thread.
+class CertificateEvents {
+ public:
+  static std::function<void(const std::string&)> recorder(std::shared_ptr<CertificateEvents> to) {
+    return [to](const std::string& event) {
+      std::lock_guard lock(to->mutex_);
+      to->events_.push_back(event);
+    };
+  }
+  std::vector<std::string> all() const {
+    std::lock_guard lock(mutex_);
+    return events_;
+  }
+  std::size_t count() const { return all().size(); }
+  // How many events from index `from` on contain `text`.
+  std::size_t containing(const std::string& text, std::size_t from = 0) const {
+    std::vector<std::string> events = all();
+    std::size_t found = 0;
+    for (std::size_t i = from; i < events.size(); ++i) {
+      if (events[i].find(text) != std::string::npos) ++found;
+    }
+    return found;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<std::string> events_;
+};
+
+// The layout kubelet gives a Secret volume, and its way of updating one: tls.crt is a symlink to
+// ..data/tls.crt, ..data one to a version directory; an update writes a new version directory,
+// points a temporary symlink at it and renames that over ..data, so both files change at once.
+class SecretVolume {
+ public:
+  explicit SecretVolume(const TempDir& dir) : root_(dir.path / "secret") {
+    std::filesystem::create_directories(root_);
+  }
+  void publish(const std::string& certificate_pem, const std::string& key_pem) {
+    std::string version = "..v" + std::to_string(++versions_);
+    std::filesystem::create_directory(root_ / version);
+    std::ofstream(root_ / version / "tls.crt", std::ios::binary) << certificate_pem;
+    std::ofstream(root_ / version / "tls.key", std::ios::binary) << key_pem;
+    std::filesystem::create_directory_symlink(version, root_ / "..data_tmp");
+    std::filesystem::rename(root_ / "..data_tmp", root_ / "..data");
+    if (versions_ == 1) {
+      std::filesystem::create_symlink("..data/tls.crt", root_ / "tls.crt");
+      std::filesystem::create_symlink("..data/tls.key", root_ / "tls.key");
+    } else {
+      std::filesystem::remove_all(root_ / ("..v" + std::to_string(versions_ - 1)));
+    }
+  }
+  std::string cert_file() const { return (root_ / "tls.crt").string(); }
+  std::string key_file() const { return (root_ / "tls.key").string(); }
+
+ private:
+  std::filesystem::path root_;
+  int versions_ = 0;
+};
+
+// Replaces a file as editors and most tools do: write a temporary file, rename it over the old.
+void replace_file(const std::string& path, const std::string& contents) {
+  std::string temporary = path + ".tmp";
+  std::ofstream(temporary, std::ios::binary) << contents;
+  std::filesystem::rename(temporary, path);
+}
 
 std::string start_error(HttpsServerOptions options) {
   HttpsServer server(std::move(options), echo_handler);
@@ -585,6 +695,273 @@ TEST_CASE("stop() lets a request already with its handler finish", "[server]") {
   INFO(failure);
   CHECK(response.body() == "released");
   CHECK_FALSE(response.keep_alive());
+}
+
+TEST_CASE("reloads a changed certificate for new connections and keeps open ones",
+          "[server][tls][reload]") {
+  TempDir dir;
+  SecretVolume secret(dir);
+  SelfSignedCertificate pair_a = generate_self_signed_certificate("pair-a");
+  SelfSignedCertificate pair_b = generate_self_signed_certificate("pair-b");
+  secret.publish(pair_a.certificate_pem, pair_a.private_key_pem);
+  auto events = std::make_shared<CertificateEvents>();
+  HttpsServerOptions options = test_options();
+  options.cert_file = secret.cert_file();
+  options.key_file = secret.key_file();
+  options.certificate_check_interval = 100ms;
+  options.on_certificate_event = CertificateEvents::recorder(events);
+  RunningServer running(options);
+
+  TlsTestClient before_swap(running.port());
+  before_swap.connect();
+  REQUIRE(served_common_name(before_swap) == "pair-a");
+  REQUIRE(before_swap.round_trip(get("/before")).result_int() == 200);
+
+  // Pair B lands the way a Secret update does: both files at once.
+  auto swapped = std::chrono::steady_clock::now();
+  secret.publish(pair_b.certificate_pem, pair_b.private_key_pem);
+  CHECK(eventually([&] { return served_common_name(running.port()) == "pair-b"; }));
+  CHECK(std::chrono::steady_clock::now() - swapped < 2s);  // a few intervals, not a restart
+  // Reported just after the swap, on the io thread.
+  REQUIRE(eventually([&] { return events->count() >= 1; }));
+  CHECK(events->all() ==
+        std::vector<std::string>{"serving certificate reloaded from " + secret.cert_file()});
+
+  // The keep-alive connection from before the swap carries on with pair A.
+  auto response = before_swap.round_trip(get("/after"));
+  CHECK(response.result_int() == 200);
+  CHECK(response.body() == "GET /after\nx-test=\n");
+  CHECK(served_common_name(before_swap) == "pair-a");
+
+  // Nothing changed since: nothing to reload, nothing to report.
+  CHECK_FALSE(running.server.reload_certificate());
+  CHECK(events->count() == 1);
+
+  // A broken certificate is rejected and reported once; pair B stays in force.
+  secret.publish("-----BEGIN CERTIFICATE-----\nbroken\n-----END CERTIFICATE-----\n",
+                 pair_b.private_key_pem);
+  REQUIRE(eventually([&] { return events->count() >= 2; }));
+  INFO(events->all().back());
+  CHECK(events->containing("rejected, the previous one stays in force", 1) == 1);
+  CHECK(events->containing(secret.cert_file(), 1) == 1);
+  CHECK(served_common_name(running.port()) == "pair-b");
+  std::this_thread::sleep_for(300ms);  // several more checks: not reported again
+  CHECK(events->count() == 2);
+  CHECK(before_swap.round_trip(get("/still")).result_int() == 200);
+
+  // Asked explicitly, it reads the files again and reports the rejection again.
+  CHECK_FALSE(running.server.reload_certificate());
+  CHECK(events->count() == 3);
+  CHECK(served_common_name(running.port()) == "pair-b");
+
+  // Fixed back to the pair in force: no swap, nothing to report.
+  secret.publish(pair_b.certificate_pem, pair_b.private_key_pem);
+  std::this_thread::sleep_for(300ms);
+  CHECK(events->count() == 3);
+  CHECK_FALSE(running.server.reload_certificate());
+  CHECK(served_common_name(running.port()) == "pair-b");
+}
+
+TEST_CASE("rejects a key that does not match, then takes the pair once the key follows",
+          "[server][tls][reload]") {
+  TempDir dir;
+  SelfSignedCertificate pair_a = generate_self_signed_certificate("pair-a");
+  SelfSignedCertificate pair_b = generate_self_signed_certificate("pair-b");
+  auto events = std::make_shared<CertificateEvents>();
+  HttpsServerOptions options = test_options();
+  options.cert_file = dir.write("tls.crt", pair_a.certificate_pem);
+  options.key_file = dir.write("tls.key", pair_a.private_key_pem);
+  options.certificate_check_interval = 100ms;
+  options.on_certificate_event = CertificateEvents::recorder(events);
+  RunningServer running(options);
+
+  // Each file renamed into place on its own, the key well after the certificate.
+  replace_file(options.cert_file, pair_b.certificate_pem);
+  REQUIRE(eventually([&] { return events->count() >= 1; }));
+  {
+    INFO(events->all().front());
+    CHECK(events->containing("rejected, the previous one stays in force", 0) == 1);
+    CHECK(events->containing("private key file \"" + options.key_file + "\"", 0) == 1);
+  }
+  CHECK(served_common_name(running.port()) == "pair-a");
+
+  replace_file(options.key_file, pair_b.private_key_pem);
+  CHECK(eventually([&] { return served_common_name(running.port()) == "pair-b"; }));
+  REQUIRE(eventually([&] { return events->count() >= 2; }));
+  CHECK(events->all() ==
+        std::vector<std::string>{events->all().front(),
+                                 "serving certificate reloaded from " + options.cert_file});
+}
+
+TEST_CASE("reload_certificate() loads a new pair at once, also with periodic checks off",
+          "[server][tls][reload]") {
+  TempDir dir;
+  SelfSignedCertificate pair_a = generate_self_signed_certificate("pair-a");
+  SelfSignedCertificate pair_b = generate_self_signed_certificate("pair-b");
+  auto events = std::make_shared<CertificateEvents>();
+  HttpsServerOptions options = test_options();
+  options.cert_file = dir.write("tls.crt", pair_a.certificate_pem);
+  options.key_file = dir.write("tls.key", pair_a.private_key_pem);
+  options.certificate_check_interval = 0ms;
+  options.on_certificate_event = CertificateEvents::recorder(events);
+  RunningServer running(options);
+
+  replace_file(options.key_file, pair_b.private_key_pem);
+  replace_file(options.cert_file, pair_b.certificate_pem);
+  std::this_thread::sleep_for(300ms);
+  CHECK(served_common_name(running.port()) == "pair-a");  // never looked at on its own
+  CHECK(events->count() == 0);
+
+  CHECK(running.server.reload_certificate());
+  CHECK(served_common_name(running.port()) == "pair-b");
+  CHECK(events->all() ==
+        std::vector<std::string>{"serving certificate reloaded from " + options.cert_file});
+  CHECK_FALSE(running.server.reload_certificate());
+  CHECK(events->count() == 1);
+
+  SECTION("a missing file is rejected") {
+    std::filesystem::remove(options.key_file);
+    CHECK_FALSE(running.server.reload_certificate());
+    REQUIRE(events->count() == 2);
+    INFO(events->all().back());
+    CHECK(events->containing("cannot read private key file", 1) == 1);
+    CHECK(served_common_name(running.port()) == "pair-b");
+  }
+  SECTION("a key from another pair is rejected") {
+    replace_file(options.key_file, pair_a.private_key_pem);
+    CHECK_FALSE(running.server.reload_certificate());
+    REQUIRE(events->count() == 2);
+    INFO(events->all().back());
+    CHECK(events->containing("private key file \"" + options.key_file + "\"", 1) == 1);
+    CHECK(served_common_name(running.port()) == "pair-b");
+  }
+}
+
+TEST_CASE("connections are served while the certificate keeps changing", "[server][tls][reload]") {
+  TempDir dir;
+  const SelfSignedCertificate pairs[] = {generate_self_signed_certificate("pair-a"),
+                                         generate_self_signed_certificate("pair-b")};
+  auto events = std::make_shared<CertificateEvents>();
+  HttpsServerOptions options = test_options();
+  options.io_threads = 2;
+  options.cert_file = dir.write("tls.crt", pairs[0].certificate_pem);
+  options.key_file = dir.write("tls.key", pairs[0].private_key_pem);
+  options.certificate_check_interval = 10ms;  // the timer and reload_certificate() race
+  options.on_certificate_event = CertificateEvents::recorder(events);
+  RunningServer running(options);
+
+  constexpr int kClients = 3;
+  std::atomic<bool> done{false};
+  std::vector<int> answered(kClients, 0);
+  std::vector<std::string> failures(kClients);
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([&, c, port = running.port()] {
+      try {
+        while (!done) {
+          TlsTestClient client(port);
+          client.connect();
+          std::string name = served_common_name(client);
+          if (name != "pair-a" && name != "pair-b") throw std::runtime_error("served " + name);
+          for (int r = 0; r < 3; ++r) {
+            if (client.round_trip(get("/flip")).result_int() == 200) ++answered[c];
+          }
+        }
+      } catch (const std::exception& e) {
+        failures[c] = e.what();
+      }
+    });
+  }
+  for (int flip = 1; flip <= 20; ++flip) {
+    const SelfSignedCertificate& next = pairs[flip % 2];
+    // Key first, so a look in between sees a mismatch: rejections race with reloads too.
+    replace_file(options.key_file, next.private_key_pem);
+    replace_file(options.cert_file, next.certificate_pem);
+    running.server.reload_certificate();
+    std::this_thread::sleep_for(15ms);
+  }
+  done = true;
+  for (std::thread& client : clients) client.join();
+
+  for (int c = 0; c < kClients; ++c) {
+    INFO("client " << c << ": " << failures[c]);
+    CHECK(failures[c].empty());
+    CHECK(answered[c] > 0);
+  }
+  CHECK(events->containing("serving certificate reloaded from") >= 10);
+  CHECK(served_common_name(running.port()) == "pair-a");
+}
+
+TEST_CASE("reload_certificate() is false in self-signed mode and when not running",
+          "[server][tls][reload]") {
+  auto events = std::make_shared<CertificateEvents>();
+  HttpsServerOptions options = test_options();
+  options.certificate_check_interval = 50ms;
+  options.on_certificate_event = CertificateEvents::recorder(events);
+
+  HttpsServer server(options, echo_handler);
+  CHECK_FALSE(server.reload_certificate());  // not started
+  server.start();
+  std::string generated = served_certificate_der(server.port());
+  REQUIRE_FALSE(generated.empty());
+  CHECK_FALSE(server.reload_certificate());
+  std::this_thread::sleep_for(200ms);
+  CHECK(served_certificate_der(server.port()) == generated);
+  server.stop();
+  CHECK_FALSE(server.reload_certificate());
+  CHECK(events->count() == 0);
+}
+
+TEST_CASE("on_certificate_event may throw or call reload_certificate()", "[server][tls][reload]") {
+  TempDir dir;
+  SelfSignedCertificate pair_a = generate_self_signed_certificate("pair-a");
+  SelfSignedCertificate pair_b = generate_self_signed_certificate("pair-b");
+  HttpsServerOptions options = test_options();
+  options.cert_file = dir.write("tls.crt", pair_a.certificate_pem);
+  options.key_file = dir.write("tls.key", pair_a.private_key_pem);
+  options.certificate_check_interval = 50ms;
+  HttpsServer* server = nullptr;  // set before start(), so before the callback can run
+  auto nested = std::make_shared<CertificateEvents>();
+  auto record = CertificateEvents::recorder(nested);
+  options.on_certificate_event = [&server, record](const std::string&) {
+    record(server->reload_certificate() ? "nested reload ran" : "nested reload refused");
+    throw std::runtime_error("logger failed");
+  };
+  HttpsServer running(options, echo_handler);
+  server = &running;
+  running.start();
+
+  replace_file(options.key_file, pair_b.private_key_pem);
+  replace_file(options.cert_file, pair_b.certificate_pem);
+  CHECK(eventually([&] { return served_common_name(running.port()) == "pair-b"; }));
+  REQUIRE(eventually([&] { return nested->count() >= 1; }));
+  // A look between the two renames may have rejected a mismatched pair first: one or two events.
+  std::vector<std::string> events = nested->all();
+  CHECK(events.size() == static_cast<std::size_t>(std::count(
+                             events.begin(), events.end(), std::string("nested reload refused"))));
+  // Still checking after the callback threw.
+  replace_file(options.key_file, pair_a.private_key_pem);
+  replace_file(options.cert_file, pair_a.certificate_pem);
+  CHECK(eventually([&] { return served_common_name(running.port()) == "pair-a"; }));
+}
+
+TEST_CASE("an empty on_certificate_event is tolerated", "[server][tls][reload]") {
+  TempDir dir;
+  SelfSignedCertificate pair_a = generate_self_signed_certificate("pair-a");
+  SelfSignedCertificate pair_b = generate_self_signed_certificate("pair-b");
+  HttpsServerOptions options = test_options();
+  options.cert_file = dir.write("tls.crt", pair_a.certificate_pem);
+  options.key_file = dir.write("tls.key", pair_a.private_key_pem);
+  options.certificate_check_interval = 0ms;
+  options.on_certificate_event = nullptr;
+  RunningServer running(options);
+
+  replace_file(options.cert_file, "garbage\n");
+  CHECK_FALSE(running.server.reload_certificate());
+  replace_file(options.key_file, pair_b.private_key_pem);
+  replace_file(options.cert_file, pair_b.certificate_pem);
+  CHECK(running.server.reload_certificate());
+  CHECK(served_common_name(running.port()) == "pair-b");
 }
 
 }  // namespace sma::server
