@@ -34,9 +34,10 @@ http::FetchResult call_backend(const BackendEndpoint& endpoint, http::OutgoingRe
   try {
     result = endpoint.transport(request);
   } catch (const http::FetchError& e) {
-    auto kind = e.kind() == http::FetchError::Kind::BodyTooLarge ? MetricsError::Kind::Internal
-                                                                  : MetricsError::Kind::Unavailable;
-    fail(kind, endpoint.name + " backend unavailable: " + e.what());
+    if (e.kind() == http::FetchError::Kind::BodyTooLarge) {
+      fail(MetricsError::Kind::Internal, endpoint.name + " backend answer refused: " + e.what());
+    }
+    fail(MetricsError::Kind::Unavailable, endpoint.name + " backend unavailable: " + e.what());
   }
   if (result.status >= 200 && result.status < 300) return result;
 

@@ -196,6 +196,17 @@ class SysdigBackendCase:
         self.sysdig.inject(mode="hang")
         self.assert_failure(503)
 
+    def test_truncated_answer_is_never_a_number(self):
+        self.sysdig.inject(mode="truncate")
+        path = V1 + "/namespaces/default/services/kuard/net.http.request.count"
+        r = self.adapter.get(path)
+        self.assertIn(r.status, (500, 503), r.body)  # cut mid-body: unreadable or a broken connection
+        self.assertEqual(r.json()["kind"], "Status")
+
+    def test_oversized_answer_is_refused_without_buffering_it(self):
+        self.sysdig.inject(mode="oversize", bytes=24 * 1024 * 1024)
+        self.assert_failure(500, "answer refused")
+
     def test_garbage_answer_is_500(self):
         self.sysdig.inject(mode="garbage")
         self.assert_failure(500, "not")
