@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Configures and builds one tree. Usage: scripts/build.sh [plain|asan]
 #   plain: g++, warnings as errors, into build/
-#   asan:  clang++ with AddressSanitizer and UndefinedBehaviorSanitizer, into build-asan/
+#   asan:  clang++ with AddressSanitizer and UndefinedBehaviorSanitizer, into build-asan/, with the
+#          libFuzzer targets of test/fuzz
 set -euo pipefail
 cd "$(dirname "$0")/.."
 kind="${1:-plain}"
@@ -12,7 +13,7 @@ case "$kind" in
     cmake --build build -j "$jobs"
     ;;
   asan)
-    cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSMA_WERROR=ON -DSMA_SANITIZE=ON \
+    cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSMA_WERROR=ON -DSMA_SANITIZE=ON -DSMA_FUZZ=ON \
       -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang
     cmake --build build-asan -j "$jobs"
     ;;

@@ -12,6 +12,7 @@ packages=(
   rapidjson-dev libyaml-cpp-dev catch2 prometheus-cpp-dev
   python3 python3-yaml curl           # integration tests, the demo, the manifest checks (YAML)
   prometheus                          # a real Prometheus for the prometheus backend tests
+  nginx wrk                           # bench/: nginx is the reference server, wrk the load generator
 )
 
 sudo_cmd=()

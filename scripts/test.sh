@@ -15,6 +15,7 @@ run_tree() {
   ASAN_OPTIONS="detect_leaks=1:abort_on_error=0" UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
     LSAN_OPTIONS="suppressions=$PWD/test/lsan_suppressions.txt" \
     ctest --test-dir "$dir" --output-on-failure -j 2 --timeout 300
+  if [[ "$kind" == asan ]]; then echo "=== fuzzing ==="; scripts/fuzz.sh 20; fi
 }
 
 case "$what" in

@@ -260,6 +260,9 @@ std::string Quantity::to_string() const {
 }
 
 std::optional<Quantity> Quantity::add(const Quantity& a, const Quantity& b) {
+  // Zero has exponent 0: aligning a large value down to it could overflow although the sum fits.
+  if (a.mantissa_ == 0) return b;
+  if (b.mantissa_ == 0) return a;
   // Align both to the smaller exponent, then add; any overflow means the exact sum does not fit.
   const Quantity& fine = a.exponent_ <= b.exponent_ ? a : b;
   const Quantity& coarse = a.exponent_ <= b.exponent_ ? b : a;

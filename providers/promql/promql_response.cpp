@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "lib/api/json_utf8.h"
 #include "lib/api/message_text.h"
 
 namespace sma::providers::promql {
@@ -61,6 +62,9 @@ rapidjson::Document parse_json(std::string_view body) {
     malformed(std::string("the backend answer is not JSON: ") + rapidjson::GetParseError_En(doc.GetParseError()) +
               " (at byte " + std::to_string(doc.GetErrorOffset()) + "; it starts \"" +
               shown(body, kMaxExcerptBytes) + "\")");
+  }
+  if (!api::json_strings_are_utf8(doc)) {
+    malformed("the backend answer holds a string that is not UTF-8 (a lone surrogate escape)");
   }
   return doc;
 }

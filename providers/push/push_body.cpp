@@ -55,7 +55,8 @@ api::Labels labels_from(const rapidjson::Value& v, const char* field) {
 
 PushedValue parse_push_body(std::string_view body) {
   rapidjson::Document doc;
-  doc.Parse(body.data(), body.size());
+  // Iterative: a body of nested brackets (up to the 1 MiB body limit) must not exhaust the stack.
+  doc.Parse<rapidjson::kParseIterativeFlag>(body.data(), body.size());
   if (doc.GetParseError() == rapidjson::kParseErrorNumberTooBig) {
     reject("the number is too large to be a Kubernetes quantity");
   }

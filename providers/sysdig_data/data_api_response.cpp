@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "lib/api/json_utf8.h"
 #include "lib/api/message_text.h"
 
 namespace sma::providers::sysdig_data {
@@ -67,6 +68,9 @@ rapidjson::Document parse_json(std::string_view body) {
               " (at byte " + std::to_string(doc.GetErrorOffset()) + "; it starts \"" + excerpt(body) + "\")");
   }
   if (!doc.IsObject()) wrong_type("the answer", "an object", doc);
+  if (!api::json_strings_are_utf8(doc)) {
+    malformed("the backend answer holds a string that is not UTF-8 (a lone surrogate escape)");
+  }
   return doc;
 }
 
@@ -129,7 +133,7 @@ std::vector<DataRow> parse_data_response(std::string_view body, std::size_t key_
 std::optional<std::string> parse_error_message(std::string_view body) {
   rapidjson::Document doc;
   doc.Parse<kParseFlags>(body.data(), body.size());
-  if (doc.HasParseError() || !doc.IsObject()) return std::nullopt;
+  if (doc.HasParseError() || !doc.IsObject() || !api::json_strings_are_utf8(doc)) return std::nullopt;
   const Value* message = find_member(doc, "message");
   if (message != nullptr && message->IsString() && message->GetStringLength() > 0) {
     return truncated(string_of(*message), kMaxMessageBytes);

@@ -334,4 +334,8 @@ TEST_CASE("add is exact", "[quantity]") {
   CHECK(Quantity::add(q("12k"), q("-2k"))->to_string() == "10k");
   CHECK_FALSE(Quantity::add(q("9E"), q("1m")));  // 9e21 milli does not fit exactly
   CHECK_FALSE(Quantity::add(q("9223372036854775807"), q("1")));
+  // Found by test/fuzz/quantity_fuzzer: zero (exponent 0) plus a value beyond 9.2e18 overflowed
+  // while aligning the exponents, so a pushed 15e21 summed with a 0 series answered 500.
+  CHECK(Quantity::add(q("15e21"), q("0")) == q("15e21"));
+  CHECK(Quantity::add(q("0"), q("-10E")) == q("-10E"));
 }

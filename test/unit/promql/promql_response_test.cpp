@@ -189,6 +189,22 @@ TEST_CASE("deeply nested bodies fail cleanly", "[promql][response]") {
   CHECK_THAT(error_of(deep_label, Kind::Malformed).what(), Catch::Contains(R"(metric["a"] is not a string)"));
 }
 
+TEST_CASE("strings that decode to invalid UTF-8 are refused", "[promql][response]") {
+  // Found by test/fuzz/promql_response_fuzzer: RapidJSON 1.1.0 decodes a lone low surrogate escape
+  // into the bytes ED B0 80, which then reached label values and Status messages.
+  CHECK_THAT(error_of(vector_of(R"({"metric":{"a":"x\udc00"},"value":[1,"1"]})"), Kind::Malformed).what(),
+             Catch::Contains("not UTF-8"));
+  CHECK_THAT(error_of(vector_of(R"({"metric":{"\udfff":"x"},"value":[1,"1"]})"), Kind::Malformed).what(),
+             Catch::Contains("not UTF-8"));
+  CHECK_THAT(error_of(R"({"status":"error","errorType":"bad_data","error":"at char 5\udc00"})", Kind::Malformed).what(),
+             Catch::Contains("not UTF-8"));
+  CHECK_THAT(label_values_error(R"({"status":"success","data":["\udc00"]})"), Catch::Contains("not UTF-8"));
+  // A surrogate pair is one character, and stays accepted.
+  auto samples = parse_instant_query_response(vector_of(R"({"metric":{"a":"\ud83d\ude00"},"value":[1,"1"]})"));
+  REQUIRE(samples.size() == 1);
+  CHECK(samples[0].labels.at("a") == "\xF0\x9F\x98\x80");
+}
+
 TEST_CASE("label values answers give their strings", "[promql][response]") {
   CHECK(parse_label_values_response(R"({"status":"success","data":["a","b"]})") == std::vector<std::string>{"a", "b"});
   CHECK(parse_label_values_response(R"({"status":"success","data":[],"warnings":["x"]})").empty());

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <string>
+
 #include "providers/provider.h"
 #include "providers/push/push_body.h"
 
@@ -38,6 +40,21 @@ TEST_CASE("bad bodies are refused with a reason") {
     } catch (const MetricsError& e) {
       CHECK(e.kind() == MetricsError::Kind::BadRequest);
       CHECK_THAT(e.what(), Catch::Contains(c.fragment));
+    }
+  }
+}
+
+TEST_CASE("deeply nested bodies are refused, not a stack overflow") {
+  // Found while writing test/fuzz/push_body_fuzzer: the recursive parser overflowed the stack on ~12k nested
+  // brackets (AddressSanitizer build); a 1 MiB body, the server's limit, crashed any build.
+  const std::string unclosed(1 << 20, '[');
+  const std::string closed = std::string(100000, '[') + std::string(100000, ']');  // JSON, not a value body
+  for (const std::string* body : {&unclosed, &closed}) {
+    try {
+      parse_push_body(*body);
+      FAIL("accepted");
+    } catch (const MetricsError& e) {
+      CHECK(e.kind() == MetricsError::Kind::BadRequest);
     }
   }
 }

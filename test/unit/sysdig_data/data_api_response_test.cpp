@@ -155,6 +155,17 @@ TEST_CASE("error bodies give Sysdig's message", "[sysdig_data][response]") {
   CHECK(joined->starts_with("error number 0; error number 1; "));
 }
 
+TEST_CASE("strings that decode to invalid UTF-8 are refused", "[sysdig_data][response]") {
+  // Found by test/fuzz/data_api_response_fuzzer: RapidJSON 1.1.0 decodes a lone low surrogate escape
+  // into the bytes ED B0 80, which then reached keys and quoted error messages.
+  CHECK_THAT(data_error(rows_of(R"({"t":1,"d":["pod\udc00",1]})"), 1), Catch::Contains("not UTF-8"));
+  CHECK_THAT(descriptors_error(R"({"total":1,"metricDescriptors":[{"id":"\udc00"}]})"), Catch::Contains("not UTF-8"));
+  CHECK(parse_error_message(R"({"message":"unknown metric\udc00"})") == std::nullopt);
+  auto rows = parse_data_response(rows_of(R"({"t":1,"d":["\ud83d\ude00",1]})"), 1);
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].keys[0] == "\xF0\x9F\x98\x80");
+}
+
 TEST_CASE("descriptor pages give ids and types", "[sysdig_data][response]") {
   auto page = parse_descriptors_response(
       R"({"total":3,"offset":0,"metricDescriptors":[)"
