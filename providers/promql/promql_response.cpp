@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "lib/api/json_utf8.h"
+#include "lib/api/json_reading.h"
 #include "lib/api/message_text.h"
 
 namespace sma::providers::promql {
@@ -27,25 +27,13 @@ std::string shown(std::string_view text, std::size_t max_bytes = kMaxShownBytes)
 
 std::string truncated(std::string_view text, std::size_t max_bytes) { return api::utf8_prefix(text, max_bytes); }
 
-const char* type_name(const Value& v) {
-  if (v.IsNull()) return "null";
-  if (v.IsBool()) return "a boolean";
-  if (v.IsNumber()) return "a number";
-  if (v.IsString()) return "a string";
-  if (v.IsArray()) return "an array";
-  return "an object";
-}
-
 [[noreturn]] void wrong_type(const std::string& place, const char* expected, const Value& actual) {
-  malformed(place + " is not " + expected + " (it is " + type_name(actual) + ")");
+  malformed(place + " is not " + expected + " (it is " + api::json_type_name(actual) + ")");
 }
 
-std::string_view string_of(const Value& v) { return {v.GetString(), v.GetStringLength()}; }
+std::string_view string_of(const Value& v) { return api::json_string(v); }
 
-const Value* find_member(const Value& object, const char* name) {
-  auto it = object.FindMember(name);
-  return it == object.MemberEnd() ? nullptr : &it->value;
-}
+const Value* find_member(const Value& object, const char* name) { return api::json_member(object, name); }
 
 const Value& required_member(const Value& object, const std::string& place, const char* name) {
   const Value* v = find_member(object, name);

@@ -1,4 +1,5 @@
-// Checks that a parsed RapidJSON document holds only UTF-8 text, for readers of untrusted answers.
+// Small helpers for readers of untrusted JSON answers (RapidJSON): UTF-8 checks of a parsed document,
+// and the value accessors every reader needs for its messages.
 #pragma once
 
 #include <rapidjson/document.h>
@@ -7,6 +8,24 @@
 #include <vector>
 
 namespace sma::api {
+
+// "a string", "an array", ...: what a value is, for "x is not y (it is z)" messages.
+inline const char* json_type_name(const rapidjson::Value& v) {
+  if (v.IsNull()) return "null";
+  if (v.IsBool()) return "a boolean";
+  if (v.IsNumber()) return "a number";
+  if (v.IsString()) return "a string";
+  if (v.IsArray()) return "an array";
+  return "an object";
+}
+
+inline std::string_view json_string(const rapidjson::Value& v) { return {v.GetString(), v.GetStringLength()}; }
+
+// The member's value, or null when the object has none.
+inline const rapidjson::Value* json_member(const rapidjson::Value& object, const char* name) {
+  auto it = object.FindMember(name);
+  return it == object.MemberEnd() ? nullptr : &it->value;
+}
 
 // RapidJSON 1.1.0 validates the raw bytes (kParseValidateEncodingFlag) but decodes a lone low
 // surrogate escape such as "\udc00" into bytes that are not UTF-8 (ED B0 80). After a validating
