@@ -13,6 +13,8 @@
 namespace sma::config {
 namespace {
 
+constexpr std::size_t kMaxRegexBytes = 1024;
+
 class Loader {
  public:
   explicit Loader(std::string source) : source_(std::move(source)) {}
@@ -105,6 +107,11 @@ class Loader {
     for (const char* key : {"metricRegex", "externalRegex"}) {
       if (!node[key]) continue;
       r.metric_regex_text = scalar(node[key], key);
+      // std::regex compiles recursively: a pattern of many thousand characters or nested groups
+      // exhausts the stack (found while fuzzing the rules file). Metric names are at most 255.
+      if (r.metric_regex_text.size() > kMaxRegexBytes) {
+        fail(node[key], std::string(key) + " is longer than " + std::to_string(kMaxRegexBytes) + " characters");
+      }
       try {
         r.metric_regex.emplace(r.metric_regex_text, std::regex::ECMAScript);
       } catch (const std::regex_error& e) {

@@ -119,6 +119,16 @@ TEST_CASE("config errors name the file, the line and the problem") {
   }
 }
 
+TEST_CASE("an over-long regex is an error, not a stack overflow") {
+  // std::regex compiles recursively; 20000 nested groups overflowed the stack while loading.
+  const std::string nested = std::string(20000, '(') + "a" + std::string(20000, ')');
+  CHECK_THAT(error_of("rules:\n  - metricRegex: \"" + nested + "\"\n"),
+             Catch::StartsWith("adapter.yaml:2: metricRegex is longer than 1024 characters"));
+  CHECK_THAT(error_of("rules:\n  - externalRegex: " + std::string(100000, 'a') + "\n"),
+             Catch::StartsWith("adapter.yaml:2: externalRegex is longer than 1024 characters"));
+  CHECK(parse_config("rules:\n  - metricRegex: " + std::string(1024, 'a') + "\n", "adapter.yaml").rules.size() == 1);
+}
+
 TEST_CASE("an unreadable file names the file") {
   try {
     config::load_config_file("/nonexistent/adapter.yaml");
