@@ -126,6 +126,18 @@ std::pair<FetchError::Kind, std::string> failure_cause(const RequestTarget& targ
   }
 }
 
+// A request checked and turned into cpprestsdk's message, with the client of its origin.
+struct PreparedRequest {
+  RequestTarget target;
+  std::string label;  // "GET https://host/path", for messages
+  std::shared_ptr<OriginClient> origin;
+  web::http::http_request message;
+
+  [[noreturn]] void fail(FetchError::Kind kind, const std::string& cause) const {
+    throw FetchError(kind, label + ": " + cause);
+  }
+};
+
 }  // namespace
 
 struct HttpFetcher::Impl {
@@ -146,6 +158,41 @@ struct HttpFetcher::Impl {
     }
     return entry;
   }
+
+  PreparedRequest prepare(const OutgoingRequest& request) {
+    PreparedRequest prepared{parse_request_target(request.url), "", nullptr,
+                             web::http::http_request(request.method)};
+    prepared.label = request.method + " " + prepared.target.described();
+    const auto fail = [&prepared](FetchError::Kind kind, const std::string& cause) { prepared.fail(kind, cause); };
+
+    if (!is_token(request.method)) fail(FetchError::Kind::Protocol, "invalid request method");
+    for (const auto& [name, value] : request.headers) {
+      // Header values are never quoted in messages: one of them is the bearer token.
+      if (!is_token(name)) fail(FetchError::Kind::Protocol, "invalid header name");
+      if (breaks_header_line(value)) {
+        fail(FetchError::Kind::Protocol, "header " + name + " contains a line break");
+      }
+    }
+
+    web::http::http_request& message = prepared.message;
+    try {
+      prepared.origin = client_for(prepared.target);
+      message.set_request_uri(web::uri(prepared.target.path_and_query));
+    } catch (const FetchError& error) {
+      fail(error.kind(), error.what());
+    } catch (const web::uri_exception&) {
+      fail(FetchError::Kind::Protocol, "the URL (or the proxy URL) is not a valid URI");
+    } catch (const std::exception& error) {
+      fail(FetchError::Kind::Protocol, std::string("cannot prepare the request: ") + error.what());
+    }
+    for (const auto& [name, value] : request.headers) message.headers().add(name, value);
+    if (request_has_body(request)) {
+      // Bytes, not a string: cpprestsdk's string body views a char buffer as a uint8_t one, which
+      // UndefinedBehaviorSanitizer rightly reports. Content-Type stays the caller's when given.
+      message.set_body(std::vector<unsigned char>(request.body.begin(), request.body.end()));
+    }
+    return prepared;
+  }
 };
 
 HttpFetcher::HttpFetcher(FetcherOptions options) : impl_(std::make_unique<Impl>()) {
@@ -163,40 +210,11 @@ const FetcherOptions& HttpFetcher::options() const { return impl_->options; }
 
 FetchResult HttpFetcher::fetch(const OutgoingRequest& request) {
   const FetcherOptions& options = impl_->options;
-  const RequestTarget target = parse_request_target(request.url);
-  const std::string label = request.method + " " + target.described();
-  const auto fail = [&label](FetchError::Kind kind, const std::string& cause) {
-    throw FetchError(kind, label + ": " + cause);
-  };
-
-  if (!is_token(request.method)) fail(FetchError::Kind::Protocol, "invalid request method");
-  for (const auto& [name, value] : request.headers) {
-    // Header values are never quoted in messages: one of them is the bearer token.
-    if (!is_token(name)) fail(FetchError::Kind::Protocol, "invalid header name");
-    if (breaks_header_line(value)) {
-      fail(FetchError::Kind::Protocol, "header " + name + " contains a line break");
-    }
-  }
-
-  // The request.
-  std::shared_ptr<OriginClient> origin;
-  web::http::http_request message(request.method);
-  try {
-    origin = impl_->client_for(target);
-    message.set_request_uri(web::uri(target.path_and_query));
-  } catch (const FetchError& error) {
-    fail(error.kind(), error.what());
-  } catch (const web::uri_exception&) {
-    fail(FetchError::Kind::Protocol, "the URL (or the proxy URL) is not a valid URI");
-  } catch (const std::exception& error) {
-    fail(FetchError::Kind::Protocol, std::string("cannot prepare the request: ") + error.what());
-  }
-  for (const auto& [name, value] : request.headers) message.headers().add(name, value);
-  if (request_has_body(request)) {
-    // Bytes, not a string: cpprestsdk's string body views a char buffer as a uint8_t one, which
-    // UndefinedBehaviorSanitizer rightly reports. Content-Type stays the caller's when given.
-    message.set_body(std::vector<unsigned char>(request.body.begin(), request.body.end()));
-  }
+  PreparedRequest prepared = impl_->prepare(request);
+  const RequestTarget& target = prepared.target;
+  const auto fail = [&prepared](FetchError::Kind kind, const std::string& cause) { prepared.fail(kind, cause); };
+  std::shared_ptr<OriginClient>& origin = prepared.origin;
+  web::http::http_request& message = prepared.message;
 
   // Where the answer goes, and how much of it is accepted.
   Concurrency::streams::container_buffer<ResponseBytes> body_buffer;
@@ -261,6 +279,113 @@ FetchResult HttpFetcher::fetch(const OutgoingRequest& request) {
   result.body.assign(bytes.begin(), bytes.end());
   result.content_type = header_or_empty(response, web::http::header_names::content_type);
   result.retry_after = header_or_empty(response, "Retry-After");
+  return result;
+}
+
+void StreamCancel::cancel() {
+  std::function<void()> action;
+  {
+    std::lock_guard lock(mutex_);
+    cancelled_ = true;
+    action = action_;
+  }
+  if (action) action();
+}
+
+bool StreamCancel::cancelled() const {
+  std::lock_guard lock(mutex_);
+  return cancelled_;
+}
+
+void StreamCancel::set_action(std::function<void()> action) {
+  std::lock_guard lock(mutex_);
+  action_ = std::move(action);
+}
+
+FetchResult HttpFetcher::stream(const OutgoingRequest& request, const StreamHandlers& handlers,
+                                StreamCancel& cancel) {
+  const FetcherOptions& options = impl_->options;
+  PreparedRequest prepared = impl_->prepare(request);
+  const auto fail = [&prepared](FetchError::Kind kind, const std::string& cause) { prepared.fail(kind, cause); };
+
+  // cpprestsdk closes the connection when the token is cancelled, which also ends a body being read.
+  pplx::cancellation_token_source cancellation;
+  cancel.set_action([cancellation] { cancellation.cancel(); });
+  struct ClearAction {
+    StreamCancel& cancel;
+    ~ClearAction() { cancel.set_action({}); }
+  } clear_action{cancel};
+  if (cancel.cancelled()) return {};
+
+  web::http::http_response response;
+  try {
+    response = prepared.origin->http->request(prepared.message, cancellation.get_token()).get();
+  } catch (...) {
+    if (cancel.cancelled()) return {};
+    const auto [kind, cause] = failure_cause(prepared.target, *prepared.origin);
+    fail(kind, cause);
+  }
+
+  FetchResult result;
+  result.status = response.status_code();
+  result.content_type = header_or_empty(response, web::http::header_names::content_type);
+  result.retry_after = header_or_empty(response, "Retry-After");
+  auto body = response.body().streambuf();
+  if (result.status < 200 || result.status >= 300) {
+    // An error answer is short: read it whole, within the size limit and one timeout.
+    const auto length = declared_length(response);
+    if (length && *length > options.max_body_bytes) {
+      cancellation.cancel();
+      fail(FetchError::Kind::BodyTooLarge, too_large(options.max_body_bytes));
+    }
+    auto finished = response.content_ready();
+    if (finished.wait() == pplx::canceled || !finished.is_done()) return result;
+    std::vector<std::uint8_t> bytes(body.in_avail());
+    if (!bytes.empty()) bytes.resize(body.getn(bytes.data(), bytes.size()).get());
+    result.body.assign(bytes.begin(), bytes.end());
+    return result;
+  }
+
+  if (handlers.opened) handlers.opened();
+  // The default body buffer is closed when the answer ends or fails, which ends the waits below.
+  std::vector<std::uint8_t> piece(64 * 1024);
+  bool server_ended = false;
+  try {
+    while (true) {
+      std::size_t available = body.in_avail();
+      std::size_t got = 0;
+      if (available == 0) {
+        const auto next = body.bumpc().get();  // waits for one byte, the end, or a failure
+        if (next == decltype(body)::traits::eof()) {
+          server_ended = true;
+          break;
+        }
+        piece[0] = static_cast<std::uint8_t>(next);
+        got = 1;
+        available = body.in_avail();
+      }
+      if (available > 0) {
+        got += body.getn(piece.data() + got, std::min(available, piece.size() - got)).get();
+      }
+      if (!handlers.data(std::string_view(reinterpret_cast<const char*>(piece.data()), got))) break;
+    }
+  } catch (...) {
+    if (cancel.cancelled()) return result;
+    const auto [kind, cause] = failure_cause(prepared.target, *prepared.origin);
+    fail(kind, cause);
+  }
+  if (!server_ended) {
+    cancellation.cancel();  // the reader stopped: close the connection rather than drain the answer
+    return result;
+  }
+  // An answer cut off mid-body shows as a failure of the answer rather than in the buffer.
+  try {
+    response.content_ready().get();
+  } catch (...) {
+    if (cancel.cancelled()) return result;
+    const auto [kind, cause] = failure_cause(prepared.target, *prepared.origin);
+    fail(kind, cause);
+  }
   return result;
 }
 

@@ -4,9 +4,12 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -50,6 +53,28 @@ struct FetcherOptions {
   std::string no_proxy;
 };
 
+// Ends a running HttpFetcher::stream() from another thread (shutdown). Cancelling before the stream
+// starts makes it end at once.
+class StreamCancel {
+ public:
+  void cancel();
+  bool cancelled() const;
+
+ private:
+  friend class HttpFetcher;
+  // Sets what cancel() does for the stream now running; empty when none runs.
+  void set_action(std::function<void()> action);
+
+  mutable std::mutex mutex_;
+  bool cancelled_ = false;
+  std::function<void()> action_;
+};
+
+struct StreamHandlers {
+  std::function<void()> opened;                // a 2xx status line and its headers arrived
+  std::function<bool(std::string_view)> data;  // the next bytes of the body; false stops reading
+};
+
 class HttpFetcher {
  public:
   explicit HttpFetcher(FetcherOptions options);
@@ -59,6 +84,13 @@ class HttpFetcher {
 
   // Thread-safe. Any HTTP status is a result; only transport failures throw FetchError.
   FetchResult fetch(const OutgoingRequest& request);
+
+  // Reads a long-lived answer (a Kubernetes watch) as it arrives. options().timeout bounds each wait
+  // for more bytes, not the whole answer. A non-2xx answer is read whole (up to max_body_bytes) and
+  // returned without calling the handlers; after a 2xx answer the result has only the status.
+  // Returns when the server ends the answer, `data` returns false, or `cancel` is cancelled.
+  // Transport failures, also in the middle of the body, throw FetchError.
+  FetchResult stream(const OutgoingRequest& request, const StreamHandlers& handlers, StreamCancel& cancel);
 
   const FetcherOptions& options() const;
 

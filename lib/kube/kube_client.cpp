@@ -8,6 +8,7 @@
 #include "lib/kube/api_status.h"
 #include "lib/kube/bearer_token.h"
 #include "lib/kube/pod_list.h"
+#include "lib/kube/pod_watch_event.h"
 #include "lib/kube/private_pem_file.h"
 #include "lib/kube/retry_policy.h"
 
@@ -20,6 +21,8 @@ constexpr int kPodsPerPage = 500;
 // 500 pods with managedFields can approach 10 MiB; allow headroom over the fetcher's default.
 constexpr std::size_t kMaxAnswerBytes = 64 * 1024 * 1024;
 constexpr const char* kUserAgent = "sysdig-metrics-adapter";
+// How much longer than the watch's own timeoutSeconds a silent watch is given before it counts as broken.
+constexpr std::chrono::seconds kWatchSilenceMargin{30};
 
 double random_jitter() {
   thread_local std::mt19937 generator{std::random_device{}()};
@@ -42,6 +45,7 @@ struct KubeClient::Impl {
   KubeClientOptions options;
   std::vector<PrivatePemFile> inline_pems;  // kept for as long as the fetcher may load them
   std::unique_ptr<http::HttpFetcher> fetcher;
+  std::unique_ptr<http::HttpFetcher> watch_fetcher;  // its timeout is a watch's silence, not a call's length
   BearerToken token;
 
   Impl(KubeConnection connection_in, KubeClientOptions options_in)
@@ -64,6 +68,9 @@ struct KubeClient::Impl {
         pem_path(connection.client_cert_data_pem, "client-cert", connection.client_cert_file);
     fetch.client_key_file =
         pem_path(connection.client_key_data_pem, "client-key", connection.client_key_file);
+    fetch.timeout = options.watch_timeout + kWatchSilenceMargin;
+    watch_fetcher = std::make_unique<http::HttpFetcher>(fetch);
+    fetch.timeout = options.timeout;
     fetcher = std::make_unique<http::HttpFetcher>(std::move(fetch));
   }
 
@@ -170,6 +177,10 @@ std::string KubeClient::post_json(const std::string& path, const std::string& bo
 
 std::vector<PodInfo> KubeClient::list_pods(const std::string& namespace_,
                                            const api::LabelSelector& selector) {
+  return list_pod_snapshot(namespace_, selector).pods;
+}
+
+PodSnapshot KubeClient::list_pod_snapshot(const std::string& namespace_, const api::LabelSelector& selector) {
   if (!namespace_.empty()) {
     if (auto problem = api::check_namespace_name(namespace_)) {
       throw KubeError(KubeError::Kind::Invalid, *problem);
@@ -180,7 +191,8 @@ std::vector<PodInfo> KubeClient::list_pods(const std::string& namespace_,
   std::string query = "?limit=" + std::to_string(kPodsPerPage);
   if (!selector.empty()) query += "&labelSelector=" + http::form_encode(selector.to_string());
 
-  std::vector<PodInfo> pods;
+  PodSnapshot snapshot;
+  std::vector<PodInfo>& pods = snapshot.pods;
   // A server handing out the same token again would make this loop forever.
   std::set<std::string> seen_tokens;
   std::string continue_token;
@@ -201,12 +213,57 @@ std::vector<PodInfo> KubeClient::list_pods(const std::string& namespace_,
     PodListPage page = parse_pod_list(impl_->body_of_success("GET", page_path, std::move(answer)));
     pods.insert(pods.end(), std::make_move_iterator(page.pods.begin()),
                 std::make_move_iterator(page.pods.end()));
-    if (page.continue_token.empty()) return pods;
+    // Every page of one list reads the same snapshot; the first page names it.
+    if (continue_token.empty()) snapshot.resource_version = page.resource_version;
+    if (page.continue_token.empty()) return snapshot;
     if (!seen_tokens.insert(page.continue_token).second) {
       throw KubeError(KubeError::Kind::Invalid,
                       "the API server repeated a continue token while listing " + path);
     }
     continue_token = std::move(page.continue_token);
+  }
+}
+
+void KubeClient::watch_pods(const std::string& namespace_, const std::string& resource_version,
+                            const std::function<void()>& opened,
+                            const std::function<bool(const PodWatchEvent&)>& on_event, http::StreamCancel& cancel) {
+  if (auto problem = api::check_namespace_name(namespace_)) throw KubeError(KubeError::Kind::Invalid, *problem);
+  const std::string path = "/api/v1/namespaces/" + namespace_ + "/pods?watch=1&allowWatchBookmarks=true" +
+                           "&resourceVersion=" + http::form_encode(resource_version) +
+                           "&timeoutSeconds=" + std::to_string(impl_->options.watch_timeout.count());
+  std::string pending;  // the start of a line whose end has not arrived
+  const std::size_t max_line = impl_->watch_fetcher->options().max_body_bytes;
+  http::StreamHandlers handlers;
+  handlers.opened = opened;
+  handlers.data = [&](std::string_view bytes) {
+    pending.append(bytes);
+    std::size_t start = 0;
+    for (std::size_t end; (end = pending.find('\n', start)) != std::string::npos; start = end + 1) {
+      const std::string_view line(pending.data() + start, end - start);
+      if (line.find_first_not_of(" \r\t") == std::string_view::npos) continue;
+      if (!on_event(parse_pod_watch_event(line))) return false;
+    }
+    pending.erase(0, start);
+    if (pending.size() > max_line) {
+      throw KubeError(KubeError::Kind::Invalid, "a pod watch event is longer than " + std::to_string(max_line) + " bytes");
+    }
+    return true;
+  };
+  http::FetchResult result;
+  try {
+    result = impl_->watch_fetcher->stream(impl_->build_request("GET", path, ""), handlers, cancel);
+  } catch (const http::FetchError& error) {
+    throw KubeError(KubeError::Kind::Unavailable, std::string("the pod watch broke off: ") + error.what());
+  }
+  if (result.status == 410) {  // the resourceVersion is too old to watch from: list again
+    PodWatchEvent gone;
+    gone.error_code = 410;
+    gone.error_message = status_message(result.body);
+    on_event(gone);
+    return;
+  }
+  if (result.status != 0 && (result.status < 200 || result.status >= 300)) {
+    throw error_for_status(result.status, result.body, impl_->describe("GET", path), attempts_note(1));
   }
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -61,7 +62,18 @@ struct KubeClientOptions {
   std::chrono::milliseconds timeout{5000};  // per attempt
   int max_attempts = 3;                     // retries with backoff on 429, 5xx and transport errors
   std::chrono::milliseconds initial_backoff{100};
+  // How long the API server keeps one watch open (timeoutSeconds); the client gives up on a watch
+  // that has sent nothing for 30 s longer than that.
+  std::chrono::seconds watch_timeout{300};
 };
+
+// The pods of one list, and the resourceVersion a watch continuing it starts from.
+struct PodSnapshot {
+  std::vector<PodInfo> pods;
+  std::string resource_version;
+};
+
+struct PodWatchEvent;
 
 class KubeClient {
  public:
@@ -70,6 +82,18 @@ class KubeClient {
 
   // GET /api/v1/namespaces/{ns}/pods?labelSelector=... (all namespaces when ns is empty).
   std::vector<PodInfo> list_pods(const std::string& namespace_, const api::LabelSelector& selector);
+  PodSnapshot list_pod_snapshot(const std::string& namespace_, const api::LabelSelector& selector);
+
+  // GET /api/v1/namespaces/{ns}/pods?watch=1 from `resource_version`, with bookmarks. `opened` runs
+  // once the API server has accepted the watch; `on_event` gets each event and returns false to stop.
+  // Returns when the server ends the watch (watch_timeout), on_event says stop, or `cancel` fires.
+  // Throws KubeError: Unavailable when it cannot be reached or breaks off, Rejected on 401/403,
+  // Invalid for another status or an event that is not what the API documents. A resourceVersion too
+  // old to watch from comes as an Error event with code 410, whether the API server answers 410 or
+  // says so in the stream.
+  void watch_pods(const std::string& namespace_, const std::string& resource_version,
+                  const std::function<void()>& opened, const std::function<bool(const PodWatchEvent&)>& on_event,
+                  http::StreamCancel& cancel);
 
   // Raw JSON calls for later users (reviews, ConfigMaps). Return the body of a 2xx answer.
   std::string get_json(const std::string& path);

@@ -11,7 +11,8 @@ namespace sma::kube {
 
 struct PodListPage {
   std::vector<PodInfo> pods;
-  std::string continue_token;  // metadata.continue; empty on the last page
+  std::string continue_token;    // metadata.continue; empty on the last page
+  std::string resource_version;  // metadata.resourceVersion: where a watch of this list starts
 };
 
 // Pods whose status.phase is Succeeded or Failed are left out: finished pods report no metrics,

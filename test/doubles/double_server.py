@@ -46,6 +46,20 @@ class Reply:
     headers: dict = dataclasses.field(default_factory=dict)
 
 
+@dataclasses.dataclass
+class StreamReply:
+    """A long-lived answer (a watch): chunked, each piece `produce(stopping)` yields written and flushed as it
+    comes. The iterator ends the answer cleanly by returning; raising StreamBroken closes the connection
+    mid-body instead. `stopping` is the server's threading.Event, set when the double stops."""
+    status: int
+    produce: object
+    content_type: str = "application/json"
+
+
+class StreamBroken(Exception):
+    """Raised by a StreamReply's iterator to cut the connection without ending the body."""
+
+
 def json_reply(status, document, headers=None):
     return Reply(status, json_bytes(document), headers=dict(headers or {}))
 
@@ -408,7 +422,7 @@ class DoubleRequestHandler(http.server.BaseHTTPRequestHandler):
             self.send_reply(self.injected_status(fault, path))
         else:
             reply = self.normal_reply(path, body)
-            if mode == "truncate":
+            if mode == "truncate" and not isinstance(reply, StreamReply):
                 self.send_truncated(reply)
             else:
                 self.send_reply(reply)
@@ -449,8 +463,22 @@ class DoubleRequestHandler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
 
     def send_reply(self, reply):
+        if isinstance(reply, StreamReply):
+            self.send_stream(reply)
+            return
         self.send_head(reply.status, reply.content_type, len(reply.body), reply.headers)
         self.wfile.write(reply.body)
+
+    def send_stream(self, reply):
+        self.send_head(reply.status, reply.content_type)
+        self.wfile.flush()
+        try:
+            for piece in reply.produce(self.server.stopping):
+                self.write_piece(piece, True)
+                self.wfile.flush()
+            self.wfile.write(b"0\r\n\r\n")
+        except (StreamBroken, OSError, ValueError):
+            self.close_connection = True
 
     def send_truncated(self, reply):
         # Promise the whole body, deliver half, then close: the client sees an early EOF.

@@ -20,6 +20,8 @@ top-level keys `tokens`, `policy` and `authenticationConfigMap` take the bodies 
 
 API (every path outside /_control/ needs `Authorization: Bearer <token>`, else 401 Status):
     GET /api/v1/pods, GET /api/v1/namespaces/{ns}/pods   labelSelector, limit, continue
+        with watch=1: resourceVersion, timeoutSeconds, allowWatchBookmarks; JSON lines of watch events (every
+        change a /_control/fixture makes is one ADDED/MODIFIED/DELETED event with its own resourceVersion)
     GET /api/v1/namespaces/{ns}/pods/{name}
     POST /apis/authentication.k8s.io/v1/tokenreviews            TokenReview, answered from the token table
     POST /apis/authorization.k8s.io/v1/subjectaccessreviews     SubjectAccessReview, answered by the policy
@@ -33,7 +35,9 @@ Control API (no token, JSON; not recorded):
     POST /_control/fixture             replaces the objects (a new resourceVersion) and the tokens, policy and
                                        ConfigMap (keys it leaves out become empty); 400 keeps the old ones
     POST /_control/token               {"token": "new"}
-    POST /_control/compact             forgets earlier list snapshots: outstanding continue tokens get 410 Expired
+    POST /_control/compact             forgets earlier list snapshots and events: outstanding continue tokens get
+                                       410 Expired, watches from earlier versions an ERROR event with a 410 Status
+    POST /_control/break-watches       cuts every open watch mid-stream (as an API server restart does)
     POST /_control/tokens              {"<token>": {"username", "uid", "groups", "extra", "audiences"}, ...}
     POST /_control/policy              {"rules": [{"users", "groups", "verbs", "apiGroups", "resources",
                                         "namespaces", "resourceNames", "nonResourceURLs", "deny"}, ...]}
@@ -53,14 +57,17 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import urllib.parse
 import uuid
 
 import double_server
-from double_server import FixtureError, json_reply
+from double_server import FixtureError, json_bytes, json_reply
 
 DEFAULT_FIXTURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "kube_objects.json")
 LIST_SNAPSHOTS_KEPT = 16
+WATCH_EVENTS_KEPT = 100000
+BOOKMARK_INTERVAL_SECONDS = 1.0   # the real API server sends one about every minute; often, to be exercised
 DOUBLE_NAME = "kube-api-double"
 
 
@@ -602,13 +609,17 @@ def not_found_reply():
 # ---------------------------------------------------------------------------------------------------------
 
 class ObjectStore:
-    """The pods, versioned: every replacement is a new resourceVersion, and recent versions stay readable so
-    continue tokens read a consistent list, as etcd snapshots give the real API server."""
+    """The pods, versioned as etcd versions them: every change of a pod is one event with the next
+    resourceVersion. Recent list snapshots stay readable so continue tokens read a consistent list, and recent
+    events stay readable so a watch can start from any version since the last compaction."""
 
     def __init__(self, pods):
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
         self._version = 5000
         self._snapshots = {self._version: list(pods)}
+        self._events = []                  # (version, type, pod), oldest first
+        self._oldest_watchable = self._version
+        self._broken = 0                   # bumped by break_watches()
 
     def current(self):
         with self._lock:
@@ -619,15 +630,61 @@ class ObjectStore:
             return self._snapshots.get(version)
 
     def replace(self, pods):
+        """Installs a new set of pods: each added, changed or removed pod is one event."""
         with self._lock:
-            self._version += 1
-            self._snapshots[self._version] = list(pods)
-            for old in sorted(self._snapshots)[:-LIST_SNAPSHOTS_KEPT]:
-                del self._snapshots[old]
+            old = {storage_key(p): p for p in self._snapshots[self._version]}
+            new = {storage_key(p): p for p in pods}
+            stored = []
+            for key in sorted(set(old) | set(new)):
+                before, after = old.get(key), new.get(key)
+                if after is None:
+                    self._record("DELETED", before)
+                elif before is not None and without_version(before) == without_version(after):
+                    stored.append(before)
+                else:
+                    stored.append(self._record("ADDED" if before is None else "MODIFIED", after))
+            self._version += 1     # the list itself is a version too, as with fixtures that change nothing
+            self._snapshots[self._version] = stored
+            for version in sorted(self._snapshots)[:-LIST_SNAPSHOTS_KEPT]:
+                del self._snapshots[version]
+            del self._events[:-WATCH_EVENTS_KEPT]
+            if len(self._events) == WATCH_EVENTS_KEPT:
+                self._oldest_watchable = self._events[0][0] - 1
+            self._lock.notify_all()
+
+    def _record(self, kind, pod):
+        self._version += 1
+        pod = {**pod, "metadata": {**pod["metadata"], "resourceVersion": str(self._version)}}
+        self._events.append((self._version, kind, pod))
+        return pod
 
     def compact(self):
+        """Forgets history: continue tokens and watches from earlier versions get 410."""
         with self._lock:
             self._snapshots = {self._version: self._snapshots[self._version]}
+            self._events = []
+            self._oldest_watchable = self._version
+
+    def break_watches(self):
+        with self._lock:
+            self._broken += 1
+            self._lock.notify_all()
+
+    def watchable(self, version):
+        with self._lock:
+            return version >= self._oldest_watchable
+
+    def events_after(self, version, timeout, stopping):
+        """(events after `version`, current version, broken) once there is something to say or `timeout` passed."""
+        with self._lock:
+            broken = self._broken
+            self._lock.wait_for(lambda: self._version > version or self._broken != broken or stopping.is_set(),
+                                timeout)
+            return ([e for e in self._events if e[0] > version], self._version, self._broken != broken)
+
+
+def without_version(pod):
+    return {**pod, "metadata": {k: v for k, v in pod["metadata"].items() if k != "resourceVersion"}}
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -685,6 +742,8 @@ def list_limit(request):
 
 
 def list_pods(request, namespace=None):
+    if request.param("watch") in ("1", "true"):
+        return watch_pods(request, namespace)
     limit = list_limit(request)
     requirements = parse_selector(request.param("labelSelector"))
     token = request.param("continue")
@@ -707,6 +766,69 @@ def list_pods(request, namespace=None):
             metadata["remainingItemCount"] = len(selected) - limit  # only set without a selector, as upstream
         selected = selected[:limit]
     return json_reply(200, {"kind": "PodList", "apiVersion": "v1", "metadata": metadata, "items": selected})
+
+
+def watch_timeout(request):
+    text = request.param("timeoutSeconds")
+    if text == "":
+        return 1800.0
+    if not re.fullmatch(r"\d{1,9}", text):
+        raise BadRequest(f'timeoutSeconds: Invalid value: "{text}": must be a non-negative integer')
+    return float(text)
+
+
+def watch_event_line(kind, pod):
+    return json_bytes({"type": kind, "object": {"kind": "Pod", "apiVersion": "v1", **pod}}) + b"\n"
+
+
+def watch_pods(request, namespace):
+    """GET ...pods?watch=1: the events after resourceVersion as JSON lines, as the API server streams them. No
+    resourceVersion (or "0") starts with an ADDED event for every pod. A version older than the kept history is
+    one ERROR event with a 410 Status. Ends cleanly after timeoutSeconds; /_control/break-watches cuts it."""
+    store = request.service.store
+    requirements = parse_selector(request.param("labelSelector"))
+    timeout = watch_timeout(request)
+    bookmarks = request.param("allowWatchBookmarks") == "true"
+    text = request.param("resourceVersion")
+    if text not in ("", "0") and not re.fullmatch(r"\d{1,18}", text):
+        raise BadRequest(f'resourceVersion: Invalid value: "{text}": must be an integer')
+
+    def selected(pod):
+        return ((namespace is None or pod["metadata"]["namespace"] == namespace)
+                and selector_matches(requirements, pod["metadata"].get("labels", {})))
+
+    def produce(stopping):
+        deadline = time.monotonic() + timeout
+        if text in ("", "0"):
+            version, pods = store.current()
+            for pod in pods:
+                if selected(pod):
+                    yield watch_event_line("ADDED", pod)
+        else:
+            version = int(text)
+            if not store.watchable(version):
+                status = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                          "message": f"too old resource version: {version}", "reason": "Expired", "code": 410}
+                yield json_bytes({"type": "ERROR", "object": status}) + b"\n"
+                return
+        next_bookmark = time.monotonic() + BOOKMARK_INTERVAL_SECONDS
+        while not stopping.is_set():
+            now = time.monotonic()
+            if now >= deadline:
+                return
+            events, current, broken = store.events_after(version, min(deadline, next_bookmark) - now, stopping)
+            if broken:
+                raise double_server.StreamBroken()
+            for event_version, kind, pod in events:
+                if selected(pod):
+                    yield watch_event_line(kind, pod)
+            version = max(version, current)
+            if bookmarks and time.monotonic() >= next_bookmark:
+                yield json_bytes({"type": "BOOKMARK", "object": {"kind": "Pod", "apiVersion": "v1",
+                                                                  "metadata": {"resourceVersion": str(version)}}}) + b"\n"
+                next_bookmark = time.monotonic() + BOOKMARK_INTERVAL_SECONDS
+
+    return double_server.StreamReply(200, produce)
 
 
 def get_pod(request, namespace, name):
@@ -1014,6 +1136,11 @@ def control_compact(service, method, body):
     return json_reply(200, {})
 
 
+def control_break_watches(service, method, body):
+    service.store.break_watches()
+    return json_reply(200, {})
+
+
 def control_tokens(service, method, body):
     tokens = parse_tokens(double_server.parse_json_body(body))
     service.replace_auth(tokens=tokens)
@@ -1039,6 +1166,7 @@ class KubeApiService(double_server.ImitatedService):
 
     name = DOUBLE_NAME
     extra_control_routes = {"/_control/compact": (("POST",), control_compact),
+                            "/_control/break-watches": (("POST",), control_break_watches),
                             "/_control/tokens": (("POST",), control_tokens),
                             "/_control/policy": (("POST",), control_policy),
                             "/_control/configmap": (("POST",), control_configmap),

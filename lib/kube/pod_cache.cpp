@@ -1,0 +1,241 @@
+#include "lib/kube/pod_cache.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <thread>
+
+#include "lib/http/http_fetcher.h"
+#include "lib/kube/pod_watch_event.h"
+
+namespace sma::kube {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr std::chrono::seconds kShortestWatch{1};
+
+std::string seconds_text(Clock::duration duration) {
+  return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(duration).count()) + " s";
+}
+
+}  // namespace
+
+struct PodCache::Namespace {
+  explicit Namespace(std::string name_in) : name(std::move(name_in)) {}
+
+  const std::string name;
+  std::mutex list_mutex;  // held by the one caller making the first list
+
+  mutable std::mutex mutex;  // guards everything below
+  std::condition_variable wake;
+  std::map<std::string, api::Labels> pods;  // running pods by name
+  std::string resource_version;
+  bool listed = false;
+  bool watching = false;
+  bool retired = false;  // idle: its watch ended and it holds nothing
+  Clock::time_point broken_since;
+  Clock::time_point last_asked;
+  int lists = 0;
+
+  std::atomic<bool> stopping{false};
+  http::StreamCancel cancel;
+  std::thread watcher;
+
+  bool fresh(Clock::time_point now, std::chrono::milliseconds max_staleness) const {
+    return watching || now - broken_since <= max_staleness;
+  }
+
+  std::vector<PodInfo> matching(const api::LabelSelector& selector) const {
+    std::vector<PodInfo> found;
+    for (const auto& [pod, labels] : pods) {
+      if (selector.matches(labels)) found.push_back({pod, labels});
+    }
+    return found;
+  }
+
+  void install(PodSnapshot snapshot) {
+    pods.clear();
+    for (auto& pod : snapshot.pods) pods.emplace(std::move(pod.name), std::move(pod.labels));
+    resource_version = std::move(snapshot.resource_version);
+    ++lists;
+  }
+
+  void stop_watching(Clock::time_point now) {
+    if (watching) broken_since = now;
+    watching = false;
+  }
+};
+
+PodCache::PodCache(KubeClient& client, PodCacheOptions options) : client_(client), options_(std::move(options)) {}
+
+PodCache::~PodCache() {
+  std::unordered_map<std::string, std::shared_ptr<Namespace>> spaces;
+  {
+    std::lock_guard lock(mutex_);
+    spaces.swap(namespaces_);
+  }
+  for (auto& [name, space] : spaces) {
+    {
+      std::lock_guard lock(space->mutex);
+      space->stopping = true;
+    }
+    space->wake.notify_all();
+    space->cancel.cancel();
+  }
+  for (auto& [name, space] : spaces) {
+    if (space->watcher.joinable()) space->watcher.join();
+  }
+}
+
+std::shared_ptr<PodCache::Namespace> PodCache::entry(const std::string& namespace_) {
+  std::shared_ptr<Namespace> retired;
+  std::shared_ptr<Namespace> space;
+  {
+    std::lock_guard lock(mutex_);
+    auto& slot = namespaces_[namespace_];
+    if (slot) {
+      std::lock_guard space_lock(slot->mutex);
+      if (slot->retired) retired = std::move(slot);
+    }
+    if (!slot) slot = std::make_shared<Namespace>(namespace_);
+    space = slot;
+  }
+  // A retired namespace's watcher has returned or is returning; it touches nothing of the cache's.
+  if (retired && retired->watcher.joinable()) retired->watcher.join();
+  return space;
+}
+
+std::vector<PodInfo> PodCache::pods(const std::string& namespace_, const api::LabelSelector& selector) {
+  if (namespace_.empty()) return client_.list_pods(namespace_, selector);
+  std::shared_ptr<Namespace> space = entry(namespace_);
+  const auto answer_from_memory = [&](Clock::time_point now) -> std::optional<std::vector<PodInfo>> {
+    std::lock_guard lock(space->mutex);
+    space->last_asked = now;
+    if (!space->listed) return std::nullopt;
+    if (!space->fresh(now, options_.max_staleness)) {
+      throw KubeError(KubeError::Kind::Unavailable,
+                      "the pods of namespace " + namespace_ + " are not known: the watch on the Kubernetes API " +
+                          "broke off " + seconds_text(now - space->broken_since) + " ago");
+    }
+    return space->matching(selector);
+  };
+  if (auto pods = answer_from_memory(Clock::now())) return std::move(*pods);
+
+  // The first list: one caller lists, the others wait for it and then read memory.
+  std::lock_guard first(space->list_mutex);
+  if (auto pods = answer_from_memory(Clock::now())) return std::move(*pods);
+  PodSnapshot snapshot = client_.list_pod_snapshot(namespace_, {});
+  std::lock_guard lock(space->mutex);
+  space->install(std::move(snapshot));
+  space->listed = true;
+  space->broken_since = Clock::now();  // fresh until the watch has had max_staleness to open
+  if (!space->watcher.joinable()) {
+    space->watcher = std::thread([this, space] { watch_loop(*space); });
+  }
+  return space->matching(selector);
+}
+
+void PodCache::relist(Namespace& space) {
+  PodSnapshot snapshot = client_.list_pod_snapshot(space.name, {});
+  std::lock_guard lock(space.mutex);
+  space.install(std::move(snapshot));
+}
+
+void PodCache::watch_loop(Namespace& space) {
+  const auto report = [this](const std::string& message) {
+    if (options_.on_problem) options_.on_problem(message);
+  };
+  const auto idle = [&] {
+    std::lock_guard lock(space.mutex);
+    return Clock::now() - space.last_asked > options_.idle;
+  };
+  std::chrono::milliseconds backoff = options_.initial_backoff;
+  bool failing = false;
+  bool gone = false;  // the resourceVersion expired: list again before watching
+  while (!space.stopping && !idle()) {
+    std::string problem;
+    try {
+      if (gone) {
+        relist(space);
+        gone = false;
+      }
+      std::string from;
+      {
+        std::lock_guard lock(space.mutex);
+        from = space.resource_version;
+      }
+      const auto started = Clock::now();
+      bool heard = false;
+      const auto opened = [&] {
+        std::lock_guard lock(space.mutex);
+        space.watching = true;
+      };
+      const auto on_event = [&](const PodWatchEvent& event) {
+        if (event.type == PodWatchEvent::Type::Error) {
+          if (event.error_code == 410) {
+            gone = true;
+          } else {
+            problem = "the API server ended the pod watch of namespace " + space.name + " with " +
+                      std::to_string(event.error_code) + ": " + event.error_message;
+          }
+          return false;
+        }
+        heard = true;
+        if (failing) {
+          failing = false;
+          report("the pod watch of namespace " + space.name + " is back");
+        }
+        backoff = options_.initial_backoff;
+        std::lock_guard lock(space.mutex);
+        space.resource_version = event.pod.resource_version;
+        const std::string& name = event.pod.info.name;
+        if (event.type == PodWatchEvent::Type::Deleted || event.pod.finished) {
+          space.pods.erase(name);
+        } else if (event.type != PodWatchEvent::Type::Bookmark) {
+          space.pods[name] = event.pod.info.labels;
+        }
+        return !space.stopping && Clock::now() - space.last_asked <= options_.idle;
+      };
+      client_.watch_pods(space.name, from, opened, on_event, space.cancel);
+      // A watch that ends at once with nothing said would otherwise be reopened in a tight loop.
+      if (!heard && !gone && problem.empty() && !space.stopping && Clock::now() - started < kShortestWatch) {
+        problem = "the API server ended the watch at once";
+      }
+    } catch (const KubeError& error) {
+      problem = error.what();
+    }
+    {
+      std::lock_guard lock(space.mutex);
+      space.stop_watching(Clock::now());
+    }
+    if (problem.empty()) continue;  // the API server ended the watch (its timeout), or it expired: go on
+    report("pod watch of namespace " + space.name + ": " + problem + "; retrying in " +
+           std::to_string(backoff.count()) + " ms");
+    failing = true;
+    std::unique_lock lock(space.mutex);
+    space.wake.wait_for(lock, backoff, [&] { return space.stopping.load(); });
+    backoff = std::min(backoff * 2, options_.max_backoff);
+  }
+  std::lock_guard lock(space.mutex);
+  if (space.stopping) return;
+  // Idle: forget the pods; the next request lists the namespace again.
+  space.retired = true;
+  space.listed = false;
+  space.pods.clear();
+}
+
+std::optional<NamespacePodsState> PodCache::state(const std::string& namespace_) const {
+  std::shared_ptr<Namespace> space;
+  {
+    std::lock_guard lock(mutex_);
+    auto found = namespaces_.find(namespace_);
+    if (found == namespaces_.end()) return std::nullopt;
+    space = found->second;
+  }
+  std::lock_guard lock(space->mutex);
+  return NamespacePodsState{space->listed, space->watching, space->pods.size(), space->resource_version,
+                            space->lists};
+}
+
+}  // namespace sma::kube

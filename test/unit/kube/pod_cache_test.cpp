@@ -1,0 +1,271 @@
+// PodCache against test/doubles/kube_api_double.py: one list per namespace, then a real watch over
+// HTTPS keeps it current, through broken watches, expired versions and outages.
+#include "lib/kube/pod_cache.h"
+
+#include <rapidjson/document.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <functional>
+#include <future>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "test/unit/kube/kube_api_double_process.h"
+
+using namespace std::chrono_literals;
+using sma::api::LabelSelector;
+using sma::kube::KubeClient;
+using sma::kube::KubeClientOptions;
+using sma::kube::KubeConnection;
+using sma::kube::KubeError;
+using sma::kube::PodCache;
+using sma::kube::PodCacheOptions;
+using sma::kube::PodInfo;
+using sma::kube::testing::KubeApiDoubleProcess;
+
+namespace {
+
+struct Pod {
+  std::string name;
+  std::string labels_json;  // {"app":"web"}
+  std::string phase = "Running";
+};
+
+std::string fixture(const std::vector<Pod>& pods, const std::string& namespace_ = "shop") {
+  std::string items;
+  for (const auto& pod : pods) {
+    if (!items.empty()) items += ",";
+    items += R"({"kind":"Pod","metadata":{"name":")" + pod.name + R"(","namespace":")" + namespace_ +
+             R"(","labels":)" + pod.labels_json + R"(},"status":{"phase":")" + pod.phase + R"("}})";
+  }
+  return R"({"kind":"List","apiVersion":"v1","items":[)" + items + "]}";
+}
+
+KubeClient client_for(const KubeApiDoubleProcess& api) {
+  KubeConnection connection;
+  connection.server = api.server();
+  connection.ca_file = api.ca_file();
+  connection.token = KubeApiDoubleProcess::kToken;
+  connection.source = "test";
+  KubeClientOptions options;
+  options.timeout = 2000ms;
+  options.max_attempts = 1;
+  options.watch_timeout = 30s;
+  return KubeClient(connection, options);
+}
+
+PodCacheOptions quick_options() {
+  PodCacheOptions options;
+  options.initial_backoff = 20ms;
+  options.max_backoff = 100ms;
+  return options;
+}
+
+std::vector<std::string> names(const std::vector<PodInfo>& pods) {
+  std::vector<std::string> out;
+  for (const auto& pod : pods) out.push_back(pod.name);
+  return out;
+}
+
+// Requests recorded by the double: how many lists and watches of `path`.
+struct Calls {
+  int lists = 0;
+  int watches = 0;
+  std::vector<std::string> watch_versions;
+};
+
+Calls calls(KubeApiDoubleProcess& api, const std::string& path = "/api/v1/namespaces/shop/pods") {
+  rapidjson::Document document;
+  const std::string text = api.requests();
+  document.Parse(text.c_str());
+  Calls out;
+  for (const auto& entry : document.GetArray()) {
+    if (std::string(entry["path"].GetString()) != path) continue;
+    const auto& query = entry["query"];
+    if (query.HasMember("watch")) {
+      ++out.watches;
+      out.watch_versions.push_back(query["resourceVersion"].GetArray()[0].GetString());
+      CHECK(std::string(query["allowWatchBookmarks"].GetArray()[0].GetString()) == "true");
+    } else {
+      ++out.lists;
+    }
+  }
+  return out;
+}
+
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit = 5000ms) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return condition();
+}
+
+const std::vector<Pod> kStart = {{"web-1", R"({"app":"web"})"}, {"web-2", R"({"app":"web"})"},
+                                 {"db-0", R"({"app":"db"})"}};
+
+}  // namespace
+
+TEST_CASE("a namespace is listed once and then answered from memory", "[pod_cache]") {
+  KubeApiDoubleProcess api;
+  api.control("POST", "fixture", fixture(kStart));
+  KubeClient client = client_for(api);
+  PodCache cache(client, quick_options());
+
+  CHECK(names(cache.pods("shop", LabelSelector::parse("app=web"))) == std::vector<std::string>{"web-1", "web-2"});
+  CHECK(names(cache.pods("shop", LabelSelector::parse("app!=web"))) == std::vector<std::string>{"db-0"});
+  CHECK(names(cache.pods("shop", LabelSelector())) == std::vector<std::string>{"db-0", "web-1", "web-2"});
+  CHECK(cache.pods("shop", LabelSelector()).at(1).labels.at("app") == "web");
+  REQUIRE(eventually([&] { return cache.state("shop")->watching; }));
+
+  const Calls seen = calls(api);
+  CHECK(seen.lists == 1);
+  CHECK(seen.watches == 1);
+  // The watch starts where the list ended: nothing can fall between them.
+  CHECK(seen.watch_versions.at(0) == cache.state("shop")->resource_version);
+  CHECK_FALSE(cache.state("elsewhere").has_value());
+}
+
+TEST_CASE("changes arrive by the watch: added, relabelled, finished and deleted pods", "[pod_cache]") {
+  KubeApiDoubleProcess api;
+  api.control("POST", "fixture", fixture(kStart));
+  KubeClient client = client_for(api);
+  PodCache cache(client, quick_options());
+  const auto web = LabelSelector::parse("app=web");
+  REQUIRE(names(cache.pods("shop", web)).size() == 2);
+  REQUIRE(eventually([&] { return cache.state("shop")->watching; }));
+
+  api.control("POST", "fixture",
+              fixture({{"web-1", R"({"app":"web"})", "Succeeded"},  // finished: no longer counted
+                       {"web-3", R"({"app":"web"})"},               // added
+                       {"db-0", R"({"app":"web"})"}}));             // relabelled; web-2 deleted
+  CHECK(eventually([&] { return names(cache.pods("shop", web)) == std::vector<std::string>{"db-0", "web-3"}; }));
+  CHECK(cache.pods("shop", LabelSelector::parse("app=db")).empty());
+  CHECK(calls(api).lists == 1);
+}
+
+TEST_CASE("concurrent first requests share one list", "[pod_cache]") {
+  KubeApiDoubleProcess api;
+  api.control("POST", "fixture", fixture(kStart));
+  api.inject_fault(R"({"latency_ms": 300, "count": 1})");  // the first list is slow
+  KubeClient client = client_for(api);
+  PodCache cache(client, quick_options());
+
+  std::vector<std::future<std::vector<PodInfo>>> answers;
+  for (int i = 0; i < 6; ++i) {
+    answers.push_back(std::async(std::launch::async, [&] { return cache.pods("shop", LabelSelector()); }));
+  }
+  for (auto& answer : answers) CHECK(answer.get().size() == 3);
+  CHECK(calls(api).lists == 1);
+}
+
+TEST_CASE("a broken watch resumes from the last version without listing again", "[pod_cache]") {
+  KubeApiDoubleProcess api;
+  api.control("POST", "fixture", fixture(kStart));
+  KubeClient client = client_for(api);
+  PodCache cache(client, quick_options());
+  REQUIRE(cache.pods("shop", LabelSelector()).size() == 3);
+  REQUIRE(eventually([&] { return cache.state("shop")->watching; }));
+  api.control("POST", "fixture", fixture({{"web-1", R"({"app":"web"})"}}));
+  REQUIRE(eventually([&] { return cache.pods("shop", LabelSelector()).size() == 1; }));
+  const std::string before = cache.state("shop")->resource_version;
+
+  api.control("POST", "break-watches");
+  REQUIRE(eventually([&] { return calls(api).watches == 2 && cache.state("shop")->watching; }));
+  api.control("POST", "fixture", fixture({{"web-1", R"({"app":"web"})"}, {"web-9", R"({"app":"web"})"}}));
+
+  CHECK(eventually([&] { return cache.pods("shop", LabelSelector()).size() == 2; }));
+  const Calls seen = calls(api);
+  CHECK(seen.lists == 1);
+  CHECK(seen.watch_versions.at(1) >= before);  // resumed where it was (bookmarks may have moved it on)
+}
+
+TEST_CASE("an expired version makes the cache list again", "[pod_cache]") {
+  KubeApiDoubleProcess api;
+  api.control("POST", "fixture", fixture(kStart));
+  KubeClient client = client_for(api);
+  PodCache cache(client, quick_options());
+  REQUIRE(cache.pods("shop", LabelSelector()).size() == 3);
+  REQUIRE(eventually([&] { return cache.state("shop")->watching; }));
+
+  // The history is forgotten while the watch is down, and a pod changes meanwhile: only a new list
+  // can tell.
+  api.inject_fault(R"({"mode": "drop", "count": 3, "path_prefix": "/api/v1/namespaces/shop/pods"})");
+  api.control("POST", "break-watches");
+  api.control("POST", "fixture", fixture({{"db-0", R"({"app":"db"})"}}));
+  api.control("POST", "compact");
+
+  CHECK(eventually([&] { return names(cache.pods("shop", LabelSelector())) == std::vector<std::string>{"db-0"}; }));
+  CHECK(cache.state("shop")->lists == 2);
+}
+
+TEST_CASE("while the API is down the last pods are served for max_staleness, then refused", "[pod_cache]") {
+  KubeApiDoubleProcess api;
+  api.control("POST", "fixture", fixture(kStart));
+  KubeClient client = client_for(api);
+  PodCacheOptions options = quick_options();
+  options.max_staleness = 600ms;
+  std::vector<std::string> problems;
+  std::mutex problems_mutex;
+  options.on_problem = [&](const std::string& message) {
+    std::lock_guard lock(problems_mutex);
+    problems.push_back(message);
+  };
+  PodCache cache(client, options);
+  REQUIRE(cache.pods("shop", LabelSelector()).size() == 3);
+  REQUIRE(eventually([&] { return cache.state("shop")->watching; }));
+
+  api.inject_fault(R"({"mode": "status", "status": 503})");
+  api.control("POST", "break-watches");
+  REQUIRE(eventually([&] { return !cache.state("shop")->watching; }));
+  CHECK(cache.pods("shop", LabelSelector()).size() == 3);  // still within max_staleness
+
+  std::this_thread::sleep_for(700ms);
+  try {
+    cache.pods("shop", LabelSelector());
+    FAIL("stale pods were served");
+  } catch (const KubeError& error) {
+    CHECK(error.kind() == KubeError::Kind::Unavailable);
+    CHECK_THAT(error.what(), Catch::Contains("namespace shop") && Catch::Contains("watch"));
+  }
+
+  api.control("DELETE", "faults");
+  CHECK(eventually([&] { return cache.state("shop")->watching; }));
+  CHECK(cache.pods("shop", LabelSelector()).size() == 3);
+  std::lock_guard lock(problems_mutex);
+  REQUIRE_FALSE(problems.empty());
+  CHECK_THAT(problems.front(), Catch::Contains("namespace shop") && Catch::Contains("retrying"));
+}
+
+TEST_CASE("a namespace that cannot be listed is an error, and the next request tries again", "[pod_cache]") {
+  KubeApiDoubleProcess api;
+  api.control("POST", "fixture", fixture(kStart));
+  KubeClient client = client_for(api);
+  PodCache cache(client, quick_options());
+  api.inject_fault(R"({"mode": "status", "status": 403, "count": 1})");
+  try {
+    cache.pods("shop", LabelSelector());
+    FAIL("no error");
+  } catch (const KubeError& error) {
+    CHECK(error.kind() == KubeError::Kind::Rejected);
+  }
+  CHECK(cache.pods("shop", LabelSelector()).size() == 3);
+}
+
+TEST_CASE("a namespace nobody asks about is forgotten", "[pod_cache]") {
+  KubeApiDoubleProcess api;
+  api.control("POST", "fixture", fixture(kStart));
+  KubeClient client = client_for(api);
+  PodCacheOptions options = quick_options();
+  options.idle = 300ms;
+  PodCache cache(client, options);
+  REQUIRE(cache.pods("shop", LabelSelector()).size() == 3);
+  // Events and bookmarks (the double sends one a second) make the watcher look at the clock.
+  CHECK(eventually([&] { return !cache.state("shop")->listed; }, 4000ms));
+  CHECK(cache.state("shop")->pods == 0);
+  CHECK(cache.pods("shop", LabelSelector()).size() == 3);  // listed again
+  CHECK(calls(api).lists == 2);
+}
