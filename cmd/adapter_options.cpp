@@ -53,6 +53,9 @@ void register_flags(FlagSet& flags, AdapterOptions& o) {
   flags.add_duration("max-staleness", &o.max_staleness,
                      "when the backend fails, serve the last answer if it is younger than this (0: never)");
   flags.add_string("cache-max-entries", &o.cache_max_entries, "most backend answers kept (least recently used go)");
+  flags.add_bool("pod-watch", &o.pod_watch,
+                 "keep the pods of each namespace pods/* asks about in memory, kept current by a watch "
+                 "(false: list pods from the Kubernetes API on every pods/* request)");
   flags.add_bool("legacy-workload-names", &o.legacy_workload_names,
                  "accept the old adapter's object names \"deployment;kuard\" (workload type;name)");
   flags.add_string("kubeconfig", &o.kubeconfig,

@@ -39,6 +39,7 @@ struct AdapterOptions {
   std::chrono::milliseconds discovery_interval{std::chrono::minutes(5)};
   std::chrono::milliseconds push_ttl{std::chrono::minutes(10)};
   bool legacy_workload_names = false;
+  bool pod_watch = true;  // pods/* reads a watched per-namespace pod cache instead of listing each time
 
   // Value cache
   std::chrono::milliseconds cache_ttl{std::chrono::seconds(10)};

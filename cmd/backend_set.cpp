@@ -4,6 +4,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "lib/telemetry/log.h"
 #include "lib/telemetry/self_metrics.h"
 
 namespace sma::cmd {
@@ -46,6 +47,13 @@ BackendSet::BackendSet(const AdapterOptions& options, kube::KubeClient* kube,
   if (kube_) {
     descriptions_["kubernetes"] = kube_->connection().source;
     kinds_ = std::make_unique<kube::ResourceKindLookup>(*kube_);
+    // A one-shot command (explain) has a transport override and no use for a long-lived watch.
+    if (options.pod_watch && !transport_override_) {
+      kube::PodCacheOptions pod_options;
+      pod_options.max_staleness = options.max_staleness;
+      pod_options.on_problem = [](const std::string& message) { telemetry::log_warning(message); };
+      pod_cache_ = std::make_unique<kube::PodCache>(*kube_, std::move(pod_options));
+    }
   }
 
   auto used = used_backends(*initial);
@@ -101,10 +109,13 @@ providers::Transport BackendSet::transport_for(std::unique_ptr<http::HttpFetcher
 providers::PodLister BackendSet::pod_lister() {
   if (!kube_) return {};
   kube::KubeClient* kube = kube_;
-  return [kube](const std::string& ns, const api::LabelSelector& selector) {
+  kube::PodCache* cache = pod_cache_.get();
+  return [kube, cache](const std::string& ns, const api::LabelSelector& selector) {
     std::vector<providers::PodRef> pods;
     try {
-      for (auto& pod : kube->list_pods(ns, selector)) pods.push_back({std::move(pod.name), std::move(pod.labels)});
+      for (auto& pod : cache ? cache->pods(ns, selector) : kube->list_pods(ns, selector)) {
+        pods.push_back({std::move(pod.name), std::move(pod.labels)});
+      }
     } catch (const kube::KubeError& e) {
       throw from_kube_error(e);
     }

@@ -14,6 +14,7 @@
 #include "lib/config/config_source.h"
 #include "lib/http/http_fetcher.h"
 #include "lib/kube/kube_client.h"
+#include "lib/kube/pod_cache.h"
 #include "lib/kube/resource_kind_lookup.h"
 #include "providers/backend_call.h"
 #include "providers/promql/promql_provider.h"
@@ -61,6 +62,7 @@ class BackendSet {
   std::unique_ptr<http::HttpFetcher> sysdig_fetcher_;
   std::unique_ptr<http::HttpFetcher> prometheus_fetcher_;
   kube::KubeClient* kube_;
+  std::unique_ptr<kube::PodCache> pod_cache_;  // null: pods/* lists pods on every request
   std::unique_ptr<kube::ResourceKindLookup> kinds_;
   std::unique_ptr<providers::push::PushProvider> push_;
   std::unique_ptr<providers::promql::PromqlProvider> sysdig_promql_;
