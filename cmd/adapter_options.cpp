@@ -52,6 +52,9 @@ void register_flags(FlagSet& flags, AdapterOptions& o) {
                      "the cache off)");
   flags.add_duration("max-staleness", &o.max_staleness,
                      "when the backend fails, serve the last answer if it is younger than this (0: never)");
+  flags.add_duration("batch-window", &o.batch_window,
+                     "pods/* requests for the same metric and namespace arriving within this time share one backend "
+                     "query over all their pods (0: off)");
   flags.add_string("cache-max-entries", &o.cache_max_entries, "most backend answers kept (least recently used go)");
   flags.add_bool("pod-watch", &o.pod_watch,
                  "keep the pods of each namespace pods/* asks about in memory, kept current by a watch "

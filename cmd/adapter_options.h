@@ -44,6 +44,7 @@ struct AdapterOptions {
   // Value cache
   std::chrono::milliseconds cache_ttl{std::chrono::seconds(10)};
   std::chrono::milliseconds max_staleness{std::chrono::seconds(60)};
+  std::chrono::milliseconds batch_window{0};
   std::string cache_max_entries = "10000";
 
   // Kubernetes API

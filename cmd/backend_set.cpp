@@ -152,6 +152,7 @@ void BackendSet::build_sysdig(const AdapterOptions& options) {
     providers::sysdig_data::DataApiProviderOptions data;
     data.cluster_name = options.cluster_name;
     data.discovery_interval = options.discovery_interval;
+    data.batch_window = options.batch_window;
     sysdig_data_ = std::make_unique<providers::sysdig_data::DataApiProvider>(
         data, config_, providers::sysdig_data::DataApiClient(std::move(backend)), pod_lister(), kind_lookup());
     return;
@@ -163,6 +164,7 @@ void BackendSet::build_sysdig(const AdapterOptions& options) {
   promql.sysdig_metric_names = true;
   promql.default_query_offset = std::chrono::duration_cast<std::chrono::seconds>(options.query_offset);
   promql.discovery_interval = options.discovery_interval;
+  promql.batch_window = options.batch_window;
   sysdig_promql_ = std::make_unique<providers::promql::PromqlProvider>(
       promql, config_, providers::promql::PromqlClient(std::move(backend)), pod_lister(), kind_lookup());
 }
@@ -187,6 +189,7 @@ void BackendSet::build_prometheus(const AdapterOptions& options) {
   promql.sysdig_metric_names = false;
   promql.default_query_offset = std::chrono::seconds(0);  // Prometheus has no ingestion delay to cover
   promql.discovery_interval = options.discovery_interval;
+  promql.batch_window = options.batch_window;
   prometheus_ = std::make_unique<providers::promql::PromqlProvider>(
       promql, config_, providers::promql::PromqlClient(std::move(backend)), pod_lister(), kind_lookup());
 }

@@ -31,7 +31,8 @@ PromqlProvider::PromqlProvider(PromqlProviderOptions options, std::shared_ptr<co
       pods_(std::move(pods)),
       kinds_(std::move(kinds)),
       now_(std::move(now)),
-      catalog_(client_.endpoint().name, [this] { return client_.metric_names(); }, options_.discovery_interval) {}
+      catalog_(client_.endpoint().name, [this] { return client_.metric_names(); }, options_.discovery_interval),
+      batcher_(options_.batch_window) {}
 
 void PromqlProvider::start_discovery() { catalog_.start(); }
 
@@ -107,7 +108,19 @@ std::vector<api::MetricValue> PromqlProvider::get_metric_by_selector(const Selec
   const auto& wanted = selection.wanted;
 
   std::string series = series_name(rule, q.metric);
-  auto samples = run(rule, build_query(rule, series, scope, q.metric_selector));
+  std::vector<PromqlSample> own_samples;
+  std::shared_ptr<const std::vector<PromqlSample>> batched;
+  if (wanted.empty()) {
+    own_samples = run(rule, build_query(rule, series, scope, q.metric_selector));
+  } else {
+    // Requests differing only in their pods can share one query over all of them.
+    const std::string key = q.namespace_ + '\n' + q.metric + '\n' + q.metric_selector.to_string();
+    batched = batcher_.submit(key, wanted, [&](const std::set<std::string>& pods) {
+      auto pods_scope_of_batch = pods_scope(labels(*config), options_.cluster_name, q.namespace_, {pods.begin(), pods.end()});
+      return run(rule, build_query(rule, series, pods_scope_of_batch, q.metric_selector));
+    });
+  }
+  const auto& samples = batched ? *batched : own_samples;
   std::int64_t window = rule.window.count();
   std::map<std::string, api::MetricValue> by_name;  // sorted answers, one per object
   for (const auto& s : samples) {

@@ -14,6 +14,7 @@
 #include "providers/pod_lister.h"
 #include "providers/promql/promql_client.h"
 #include "providers/provider.h"
+#include "providers/query_batcher.h"
 #include "providers/query_scope.h"
 
 namespace sma::providers::promql {
@@ -25,6 +26,9 @@ struct PromqlProviderOptions {
   bool sysdig_metric_names = true;  // map dotted legacy ids to Sysdig's PromQL names
   std::chrono::seconds default_query_offset{0};
   std::chrono::milliseconds discovery_interval{std::chrono::minutes(5)};
+  // pods/* requests for the same metric and namespace arriving this close together share one query
+  // (0: off).
+  std::chrono::milliseconds batch_window{0};
 };
 
 class PromqlProvider final : public MetricsProvider {
@@ -58,6 +62,7 @@ class PromqlProvider final : public MetricsProvider {
   KindLookup kinds_;
   std::function<api::Clock::time_point()> now_;
   MetricCatalog catalog_;
+  QueryBatcher<std::vector<PromqlSample>> batcher_;
 };
 
 }  // namespace sma::providers::promql

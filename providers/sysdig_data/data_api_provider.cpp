@@ -36,7 +36,8 @@ DataApiProvider::DataApiProvider(DataApiProviderOptions options, std::shared_ptr
       client_(std::move(client)),
       pods_(std::move(pods)),
       kinds_(std::move(kinds)),
-      catalog_(client_.endpoint().name, [this] { return client_.metric_ids(); }, options_.discovery_interval) {}
+      catalog_(client_.endpoint().name, [this] { return client_.metric_ids(); }, options_.discovery_interval),
+      batcher_(options_.batch_window) {}
 
 void DataApiProvider::start_discovery() { catalog_.start(); }
 
@@ -94,11 +95,24 @@ std::vector<api::MetricValue> DataApiProvider::get_metric_by_selector(const Sele
   auto selection = select_objects(config->data_api_labels, options_.cluster_name, query, pods_);
   if (selection.nothing_selected) return {};
   const auto& wanted = selection.wanted;
-  auto data_query = base_query(rule, query.metric, selection.scope, query.metric_selector);
-  // Without paging Sysdig returns only the top 10 segments: ask for every listed pod.
-  data_query.paging_to = (wanted.empty() ? kResourcePageSize : static_cast<long long>(wanted.size())) - 1;
+  std::vector<DataRow> own_rows;
+  std::shared_ptr<const std::vector<DataRow>> batched;
+  if (wanted.empty()) {
+    auto data_query = base_query(rule, query.metric, selection.scope, query.metric_selector);
+    data_query.paging_to = kResourcePageSize - 1;  // without paging Sysdig returns only the top 10 segments
+    own_rows = client_.query(data_query);
+  } else {
+    // Requests differing only in their pods can share one query over all of them.
+    const std::string key = query.namespace_ + '\n' + query.metric + '\n' + query.metric_selector.to_string();
+    batched = batcher_.submit(key, wanted, [&](const std::set<std::string>& pods) {
+      auto scope = pods_scope(config->data_api_labels, options_.cluster_name, query.namespace_, {pods.begin(), pods.end()});
+      auto data_query = base_query(rule, query.metric, scope, query.metric_selector);
+      data_query.paging_to = static_cast<long long>(pods.size()) - 1;  // a segment for every listed pod
+      return client_.query(data_query);
+    });
+  }
   std::map<std::string, api::MetricValue> by_name;
-  for (const auto& row : client_.query(data_query)) {
+  for (const auto& row : batched ? *batched : own_rows) {
     if (row.keys.empty()) continue;
     const std::string& name = row.keys.front();
     if (!wanted.empty() && !wanted.count(name)) continue;

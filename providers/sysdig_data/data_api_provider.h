@@ -13,6 +13,7 @@
 #include "providers/metric_catalog.h"
 #include "providers/pod_lister.h"
 #include "providers/provider.h"
+#include "providers/query_batcher.h"
 #include "providers/query_scope.h"
 #include "providers/sysdig_data/data_api_client.h"
 
@@ -22,6 +23,7 @@ struct DataApiProviderOptions {
   std::string backend = "sysdig";
   std::string cluster_name;
   std::chrono::milliseconds discovery_interval{std::chrono::minutes(5)};
+  std::chrono::milliseconds batch_window{0};  // as PromqlProviderOptions::batch_window
 };
 
 class DataApiProvider final : public MetricsProvider {
@@ -47,6 +49,7 @@ class DataApiProvider final : public MetricsProvider {
   PodLister pods_;
   KindLookup kinds_;
   MetricCatalog catalog_;
+  QueryBatcher<std::vector<DataRow>> batcher_;
 };
 
 }  // namespace sma::providers::sysdig_data
