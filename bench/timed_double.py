@@ -5,7 +5,8 @@
 
 The double behaves exactly as when its own script runs it. This wrapper also measures, for each API request
 (not /_control/ requests), how long the double takes from the moment it has read the request headers until
-the last byte of its answer is written to the socket. That time covers reading the body, any injected latency,
+the last byte of its answer is written to the socket. Watches (`?watch=1`) are not timed: they stay open for as
+long as the adapter watches, and no API request waits on them. That time covers reading the body, any injected latency,
 evaluating the request, serialising the answer and, for the HTTPS Kubernetes double, encrypting it. The
 benchmark subtracts it from the adapter's request latency, to get the adapter's own time without the doubles'
 time. Control route:
@@ -24,6 +25,7 @@ import os
 import sys
 import threading
 import time
+import urllib.parse
 
 sys.dont_write_bytecode = True  # leave no __pycache__ in bench/ or test/
 
@@ -42,10 +44,15 @@ _in_progress = 0
 _untimed_handle_request = double_server.DoubleRequestHandler.handle_request
 
 
+def _is_watch(query):
+    # A watch stays open for as long as its client watches; no API request of the adapter waits on it.
+    return urllib.parse.parse_qs(query).get("watch", [""])[0] in ("1", "true")
+
+
 def _timed_handle_request(handler):
     global _in_progress
-    path = handler.path.partition("?")[0]
-    if path.startswith(double_server.CONTROL_PREFIX):
+    path, _, query = handler.path.partition("?")
+    if path.startswith(double_server.CONTROL_PREFIX) or _is_watch(query):
         return _untimed_handle_request(handler)
     with _changed:
         _in_progress += 1

@@ -111,11 +111,10 @@ providers::PodLister BackendSet::pod_lister() {
   kube::KubeClient* kube = kube_;
   kube::PodCache* cache = pod_cache_.get();
   return [kube, cache](const std::string& ns, const api::LabelSelector& selector) {
-    std::vector<providers::PodRef> pods;
+    std::vector<std::string> pods;
     try {
-      for (auto& pod : cache ? cache->pods(ns, selector) : kube->list_pods(ns, selector)) {
-        pods.push_back({std::move(pod.name), std::move(pod.labels)});
-      }
+      if (cache) return cache->pod_names(ns, selector);
+      for (auto& pod : kube->list_pods(ns, selector)) pods.push_back(std::move(pod.name));
     } catch (const kube::KubeError& e) {
       throw from_kube_error(e);
     }

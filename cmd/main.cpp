@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "cmd/heap_retention.h"
 #include "cmd/access_setup.h"
 #include "cmd/adapter_options.h"
 #include "cmd/backend_set.h"
@@ -166,6 +167,7 @@ int serve(const cmd::AdapterOptions& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  cmd::limit_heap_retention();
   // Block the shutdown signals before any thread starts, so only sigwait() in serve() sees them.
   sigset_t signals;
   sigemptyset(&signals);

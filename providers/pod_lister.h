@@ -1,5 +1,5 @@
-// How providers learn which pods a label selector picks: from the Kubernetes API (or, later, a
-// watch-based cache). Empty when no Kubernetes API is configured.
+// How providers learn which pods a label selector picks: from the Kubernetes API, through the
+// watched pod cache or a list per request. Empty when no Kubernetes API is configured.
 #pragma once
 
 #include <functional>
@@ -12,13 +12,10 @@
 
 namespace sma::providers {
 
-struct PodRef {
-  std::string name;
-  api::Labels labels;
-};
-
-// Throws MetricsError (Unavailable when the API cannot be reached).
-using PodLister = std::function<std::vector<PodRef>(const std::string& namespace_, const api::LabelSelector& selector)>;
+// The names of the pods a selector picks in a namespace. Throws MetricsError (Unavailable when the
+// API cannot be reached).
+using PodLister =
+    std::function<std::vector<std::string>(const std::string& namespace_, const api::LabelSelector& selector)>;
 
 // Kind and API version of resources outside the built-in table (custom resources), from the
 // Kubernetes API's discovery; empty when there is no Kubernetes API.

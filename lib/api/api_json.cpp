@@ -3,6 +3,8 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <optional>
+
 namespace sma::api {
 namespace {
 
@@ -123,24 +125,26 @@ void start_resource_list(Writer& w, std::string_view group, std::string_view ver
 // each document with a newline; Kubernetes answers carry both, so ours do too. Those bytes can only
 // occur inside strings here, so rewriting the finished document is exact.
 std::string finish(rapidjson::StringBuffer& buffer) {
-  std::string_view raw(buffer.GetString(), buffer.GetSize());
+  const std::string_view raw(buffer.GetString(), buffer.GetSize());
   std::string out;
   out.reserve(raw.size() + 1);
+  std::size_t copied = 0;  // raw[0, copied) is in out
   for (std::size_t i = 0; i < raw.size(); ++i) {
-    char c = raw[i];
-    if (c == '<') {
-      out += "\\u003c";
-    } else if (c == '>') {
-      out += "\\u003e";
-    } else if (c == '&') {
-      out += "\\u0026";
-    } else if (c == '\xE2' && i + 2 < raw.size() && raw[i + 1] == '\x80' && (raw[i + 2] == '\xA8' || raw[i + 2] == '\xA9')) {
-      out += raw[i + 2] == '\xA8' ? "\\u2028" : "\\u2029";
-      i += 2;
-    } else {
-      out += c;
+    const char c = raw[i];
+    if (c != '<' && c != '>' && c != '&' && c != '\xE2') continue;
+    const char* escape = c == '<' ? "\\u003c" : c == '>' ? "\\u003e" : c == '&' ? "\\u0026" : nullptr;
+    std::size_t length = 1;
+    if (c == '\xE2') {
+      if (i + 2 >= raw.size() || raw[i + 1] != '\x80' || (raw[i + 2] != '\xA8' && raw[i + 2] != '\xA9')) continue;
+      escape = raw[i + 2] == '\xA8' ? "\\u2028" : "\\u2029";
+      length = 3;
     }
+    out.append(raw, copied, i - copied);
+    out += escape;
+    copied = i + length;
+    i += length - 1;
   }
+  out.append(raw, copied, std::string_view::npos);
   out += '\n';
   return out;
 }
@@ -157,7 +161,14 @@ std::string write_metric_value_list(CustomApiVersion version, const std::vector<
   write_list_header(w, "MetricValueList", std::string(kCustomMetricsGroup) + "/" + std::string(to_string(version)));
   write_key(w, "items");
   w.StartArray();
+  // The items of one answer nearly always share one timestamp: format it once.
+  std::optional<Clock::time_point> formatted_time;
+  std::string formatted;
   for (const auto& item : items) {
+    if (item.timestamp != formatted_time) {
+      formatted_time = item.timestamp;
+      formatted = format_rfc3339(item.timestamp);
+    }
     w.StartObject();
     write_key(w, "describedObject");
     write_object_reference(w, item.described_object);
@@ -174,7 +185,7 @@ std::string write_metric_value_list(CustomApiVersion version, const std::vector<
       w.EndObject();
     }
     write_key(w, "timestamp");
-    write_string(w, format_rfc3339(item.timestamp));
+    write_string(w, formatted);
     if (item.window_seconds) {
       write_key(w, version == CustomApiVersion::V1Beta1 ? "window" : "windowSeconds");
       w.Int64(*item.window_seconds);

@@ -318,19 +318,22 @@ void append_json_string(std::string& out, std::string_view text) {
 
 bool LabelRequirement::matches(const Labels& labels) const {
   const auto found = labels.find(key);
-  const bool present = found != labels.end();
+  return matches_value(found == labels.end() ? nullptr : &found->second);
+}
+
+bool LabelRequirement::matches_value(const std::string* value) const {
   switch (op) {
     case Operator::Equals:
     case Operator::DoubleEquals:
     case Operator::In:
-      return present && has_value(*this, found->second);
+      return value != nullptr && has_value(*this, *value);
     case Operator::NotEquals:
     case Operator::NotIn:
-      return !present || !has_value(*this, found->second);
+      return value == nullptr || !has_value(*this, *value);
     case Operator::Exists:
-      return present;
+      return value != nullptr;
     case Operator::DoesNotExist:
-      return !present;
+      return value == nullptr;
   }
   return false;
 }
@@ -346,6 +349,12 @@ LabelSelector LabelSelector::parse(std::string_view text) {
 bool LabelSelector::matches(const Labels& labels) const {
   return std::all_of(requirements_.begin(), requirements_.end(),
                      [&](const LabelRequirement& requirement) { return requirement.matches(labels); });
+}
+
+bool LabelSelector::matches(const LabelLookup& lookup) const {
+  return std::all_of(requirements_.begin(), requirements_.end(), [&](const LabelRequirement& requirement) {
+    return requirement.matches_value(lookup(requirement.key));
+  });
 }
 
 std::string LabelSelector::to_json() const {

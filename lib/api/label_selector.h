@@ -3,6 +3,7 @@
 // metricLabelSelector.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -13,6 +14,8 @@
 namespace sma::api {
 
 using Labels = std::map<std::string, std::string>;
+// The value of a label key, or null when the key is absent: for label sets not kept as Labels.
+using LabelLookup = std::function<const std::string*(const std::string& key)>;
 
 struct LabelRequirement {
   enum class Operator { Equals, DoubleEquals, NotEquals, In, NotIn, Exists, DoesNotExist };
@@ -21,6 +24,7 @@ struct LabelRequirement {
   std::vector<std::string> values;  // sorted, unique; one value for (Double)Equals/NotEquals
 
   bool matches(const Labels& labels) const;
+  bool matches_value(const std::string* value) const;  // value: the label's, or null when absent
 };
 
 class LabelSelector {
@@ -35,6 +39,7 @@ class LabelSelector {
 
   bool empty() const { return requirements_.empty(); }
   bool matches(const Labels& labels) const;
+  bool matches(const LabelLookup& lookup) const;
 
   // Sorted by key, as Kubernetes sorts them.
   const std::vector<LabelRequirement>& requirements() const { return requirements_; }

@@ -29,7 +29,9 @@ struct PodCache::Namespace {
 
   mutable std::mutex mutex;  // guards everything below
   std::condition_variable wake;
-  std::map<std::string, api::Labels> pods;  // running pods by name
+  std::map<std::string, InternedLabels> pods;  // running pods by name
+  LabelInterner labels;
+  std::size_t strings_after_compaction = 0;
   std::string resource_version;
   bool listed = false;
   bool watching = false;
@@ -46,19 +48,36 @@ struct PodCache::Namespace {
     return watching || now - broken_since <= max_staleness;
   }
 
-  std::vector<PodInfo> matching(const api::LabelSelector& selector) const {
-    std::vector<PodInfo> found;
-    for (const auto& [pod, labels] : pods) {
-      if (selector.matches(labels)) found.push_back({pod, labels});
+  std::vector<std::string> matching(const api::LabelSelector& selector) const {
+    std::vector<std::string> found;
+    const InternedLabels* current = nullptr;
+    const api::LabelLookup lookup = [&current](const std::string& key) { return label_value(*current, key); };
+    for (const auto& [pod, pod_labels] : pods) {
+      current = &pod_labels;
+      if (selector.matches(lookup)) found.push_back(pod);
     }
     return found;
   }
 
   void install(PodSnapshot snapshot) {
     pods.clear();
-    for (auto& pod : snapshot.pods) pods.emplace(std::move(pod.name), std::move(pod.labels));
+    labels = LabelInterner();
+    for (auto& pod : snapshot.pods) pods.emplace(std::move(pod.name), labels.intern(pod.labels));
+    strings_after_compaction = labels.size();
     resource_version = std::move(snapshot.resource_version);
     ++lists;
+  }
+
+  void put(const std::string& name, const api::Labels& pod_labels) {
+    pods[name] = labels.intern(pod_labels);
+    // Strings of pods long gone (old template hashes) pile up over a long watch: start a fresh pool
+    // once it has grown well past what was live.
+    if (labels.size() > 2 * strings_after_compaction + 1024) {
+      LabelInterner fresh;
+      for (auto& [pod, interned] : pods) interned = fresh.intern(interned);
+      labels = std::move(fresh);
+      strings_after_compaction = labels.size();
+    }
   }
 
   void stop_watching(Clock::time_point now) {
@@ -106,10 +125,14 @@ std::shared_ptr<PodCache::Namespace> PodCache::entry(const std::string& namespac
   return space;
 }
 
-std::vector<PodInfo> PodCache::pods(const std::string& namespace_, const api::LabelSelector& selector) {
-  if (namespace_.empty()) return client_.list_pods(namespace_, selector);
+std::vector<std::string> PodCache::pod_names(const std::string& namespace_, const api::LabelSelector& selector) {
+  if (namespace_.empty()) {
+    std::vector<std::string> names;
+    for (auto& pod : client_.list_pods(namespace_, selector)) names.push_back(std::move(pod.name));
+    return names;
+  }
   std::shared_ptr<Namespace> space = entry(namespace_);
-  const auto answer_from_memory = [&](Clock::time_point now) -> std::optional<std::vector<PodInfo>> {
+  const auto answer_from_memory = [&](Clock::time_point now) -> std::optional<std::vector<std::string>> {
     std::lock_guard lock(space->mutex);
     space->last_asked = now;
     if (!space->listed) return std::nullopt;
@@ -193,7 +216,7 @@ void PodCache::watch_loop(Namespace& space) {
         if (event.type == PodWatchEvent::Type::Deleted || event.pod.finished) {
           space.pods.erase(name);
         } else if (event.type != PodWatchEvent::Type::Bookmark) {
-          space.pods[name] = event.pod.info.labels;
+          space.put(name, event.pod.info.labels);
         }
         return !space.stopping && Clock::now() - space.last_asked <= options_.idle;
       };

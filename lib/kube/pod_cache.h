@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "lib/api/label_selector.h"
+#include "lib/kube/interned_labels.h"
 #include "lib/kube/kube_client.h"
 
 namespace sma::kube {
@@ -45,11 +46,11 @@ class PodCache {
   PodCache(const PodCache&) = delete;
   PodCache& operator=(const PodCache&) = delete;
 
-  // The running pods of `namespace_` matching `selector`, by name. The first call for a namespace
+  // The names of the running pods of `namespace_` matching `selector`, sorted. The first call for a namespace
   // lists it (concurrent first calls share that list) and starts its watch. An empty namespace
   // (all namespaces) is listed each time. Throws KubeError when the first list fails, or
   // (Unavailable) when the namespace's watch has been broken for longer than max_staleness.
-  std::vector<PodInfo> pods(const std::string& namespace_, const api::LabelSelector& selector);
+  std::vector<std::string> pod_names(const std::string& namespace_, const api::LabelSelector& selector);
 
   std::optional<NamespacePodsState> state(const std::string& namespace_) const;
 

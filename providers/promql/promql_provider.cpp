@@ -140,6 +140,7 @@ std::vector<api::MetricValue> PromqlProvider::get_metric_by_selector(const Selec
     }
   }
   std::vector<api::MetricValue> items;
+  items.reserve(by_name.size());
   for (auto& [name, value] : by_name) items.push_back(std::move(value));
   return items;
 }

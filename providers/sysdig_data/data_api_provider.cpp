@@ -130,6 +130,7 @@ std::vector<api::MetricValue> DataApiProvider::get_metric_by_selector(const Sele
     }
   }
   std::vector<api::MetricValue> items;
+  items.reserve(by_name.size());
   for (auto& [name, value] : by_name) items.push_back(std::move(value));
   return items;
 }

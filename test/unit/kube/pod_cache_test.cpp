@@ -22,7 +22,6 @@ using sma::kube::KubeConnection;
 using sma::kube::KubeError;
 using sma::kube::PodCache;
 using sma::kube::PodCacheOptions;
-using sma::kube::PodInfo;
 using sma::kube::testing::KubeApiDoubleProcess;
 
 namespace {
@@ -61,12 +60,6 @@ PodCacheOptions quick_options() {
   options.initial_backoff = 20ms;
   options.max_backoff = 100ms;
   return options;
-}
-
-std::vector<std::string> names(const std::vector<PodInfo>& pods) {
-  std::vector<std::string> out;
-  for (const auto& pod : pods) out.push_back(pod.name);
-  return out;
 }
 
 // Requests recorded by the double: how many lists and watches of `path`.
@@ -115,10 +108,9 @@ TEST_CASE("a namespace is listed once and then answered from memory", "[pod_cach
   KubeClient client = client_for(api);
   PodCache cache(client, quick_options());
 
-  CHECK(names(cache.pods("shop", LabelSelector::parse("app=web"))) == std::vector<std::string>{"web-1", "web-2"});
-  CHECK(names(cache.pods("shop", LabelSelector::parse("app!=web"))) == std::vector<std::string>{"db-0"});
-  CHECK(names(cache.pods("shop", LabelSelector())) == std::vector<std::string>{"db-0", "web-1", "web-2"});
-  CHECK(cache.pods("shop", LabelSelector()).at(1).labels.at("app") == "web");
+  CHECK(cache.pod_names("shop", LabelSelector::parse("app=web")) == std::vector<std::string>{"web-1", "web-2"});
+  CHECK(cache.pod_names("shop", LabelSelector::parse("app!=web")) == std::vector<std::string>{"db-0"});
+  CHECK(cache.pod_names("shop", LabelSelector()) == std::vector<std::string>{"db-0", "web-1", "web-2"});
   REQUIRE(eventually([&] { return cache.state("shop")->watching; }));
 
   const Calls seen = calls(api);
@@ -135,15 +127,15 @@ TEST_CASE("changes arrive by the watch: added, relabelled, finished and deleted 
   KubeClient client = client_for(api);
   PodCache cache(client, quick_options());
   const auto web = LabelSelector::parse("app=web");
-  REQUIRE(names(cache.pods("shop", web)).size() == 2);
+  REQUIRE(cache.pod_names("shop", web).size() == 2);
   REQUIRE(eventually([&] { return cache.state("shop")->watching; }));
 
   api.control("POST", "fixture",
               fixture({{"web-1", R"({"app":"web"})", "Succeeded"},  // finished: no longer counted
                        {"web-3", R"({"app":"web"})"},               // added
                        {"db-0", R"({"app":"web"})"}}));             // relabelled; web-2 deleted
-  CHECK(eventually([&] { return names(cache.pods("shop", web)) == std::vector<std::string>{"db-0", "web-3"}; }));
-  CHECK(cache.pods("shop", LabelSelector::parse("app=db")).empty());
+  CHECK(eventually([&] { return cache.pod_names("shop", web) == std::vector<std::string>{"db-0", "web-3"}; }));
+  CHECK(cache.pod_names("shop", LabelSelector::parse("app=db")).empty());
   CHECK(calls(api).lists == 1);
 }
 
@@ -154,9 +146,9 @@ TEST_CASE("concurrent first requests share one list", "[pod_cache]") {
   KubeClient client = client_for(api);
   PodCache cache(client, quick_options());
 
-  std::vector<std::future<std::vector<PodInfo>>> answers;
+  std::vector<std::future<std::vector<std::string>>> answers;
   for (int i = 0; i < 6; ++i) {
-    answers.push_back(std::async(std::launch::async, [&] { return cache.pods("shop", LabelSelector()); }));
+    answers.push_back(std::async(std::launch::async, [&] { return cache.pod_names("shop", LabelSelector()); }));
   }
   for (auto& answer : answers) CHECK(answer.get().size() == 3);
   CHECK(calls(api).lists == 1);
@@ -167,17 +159,17 @@ TEST_CASE("a broken watch resumes from the last version without listing again", 
   api.control("POST", "fixture", fixture(kStart));
   KubeClient client = client_for(api);
   PodCache cache(client, quick_options());
-  REQUIRE(cache.pods("shop", LabelSelector()).size() == 3);
+  REQUIRE(cache.pod_names("shop", LabelSelector()).size() == 3);
   REQUIRE(eventually([&] { return cache.state("shop")->watching; }));
   api.control("POST", "fixture", fixture({{"web-1", R"({"app":"web"})"}}));
-  REQUIRE(eventually([&] { return cache.pods("shop", LabelSelector()).size() == 1; }));
+  REQUIRE(eventually([&] { return cache.pod_names("shop", LabelSelector()).size() == 1; }));
   const std::string before = cache.state("shop")->resource_version;
 
   api.control("POST", "break-watches");
   REQUIRE(eventually([&] { return calls(api).watches == 2 && cache.state("shop")->watching; }));
   api.control("POST", "fixture", fixture({{"web-1", R"({"app":"web"})"}, {"web-9", R"({"app":"web"})"}}));
 
-  CHECK(eventually([&] { return cache.pods("shop", LabelSelector()).size() == 2; }));
+  CHECK(eventually([&] { return cache.pod_names("shop", LabelSelector()).size() == 2; }));
   const Calls seen = calls(api);
   CHECK(seen.lists == 1);
   CHECK(seen.watch_versions.at(1) >= before);  // resumed where it was (bookmarks may have moved it on)
@@ -188,7 +180,7 @@ TEST_CASE("an expired version makes the cache list again", "[pod_cache]") {
   api.control("POST", "fixture", fixture(kStart));
   KubeClient client = client_for(api);
   PodCache cache(client, quick_options());
-  REQUIRE(cache.pods("shop", LabelSelector()).size() == 3);
+  REQUIRE(cache.pod_names("shop", LabelSelector()).size() == 3);
   REQUIRE(eventually([&] { return cache.state("shop")->watching; }));
 
   // The history is forgotten while the watch is down, and a pod changes meanwhile: only a new list
@@ -198,7 +190,7 @@ TEST_CASE("an expired version makes the cache list again", "[pod_cache]") {
   api.control("POST", "fixture", fixture({{"db-0", R"({"app":"db"})"}}));
   api.control("POST", "compact");
 
-  CHECK(eventually([&] { return names(cache.pods("shop", LabelSelector())) == std::vector<std::string>{"db-0"}; }));
+  CHECK(eventually([&] { return cache.pod_names("shop", LabelSelector()) == std::vector<std::string>{"db-0"}; }));
   CHECK(cache.state("shop")->lists == 2);
 }
 
@@ -215,17 +207,17 @@ TEST_CASE("while the API is down the last pods are served for max_staleness, the
     problems.push_back(message);
   };
   PodCache cache(client, options);
-  REQUIRE(cache.pods("shop", LabelSelector()).size() == 3);
+  REQUIRE(cache.pod_names("shop", LabelSelector()).size() == 3);
   REQUIRE(eventually([&] { return cache.state("shop")->watching; }));
 
   api.inject_fault(R"({"mode": "status", "status": 503})");
   api.control("POST", "break-watches");
   REQUIRE(eventually([&] { return !cache.state("shop")->watching; }));
-  CHECK(cache.pods("shop", LabelSelector()).size() == 3);  // still within max_staleness
+  CHECK(cache.pod_names("shop", LabelSelector()).size() == 3);  // still within max_staleness
 
   std::this_thread::sleep_for(700ms);
   try {
-    cache.pods("shop", LabelSelector());
+    cache.pod_names("shop", LabelSelector());
     FAIL("stale pods were served");
   } catch (const KubeError& error) {
     CHECK(error.kind() == KubeError::Kind::Unavailable);
@@ -234,7 +226,7 @@ TEST_CASE("while the API is down the last pods are served for max_staleness, the
 
   api.control("DELETE", "faults");
   CHECK(eventually([&] { return cache.state("shop")->watching; }));
-  CHECK(cache.pods("shop", LabelSelector()).size() == 3);
+  CHECK(cache.pod_names("shop", LabelSelector()).size() == 3);
   std::lock_guard lock(problems_mutex);
   REQUIRE_FALSE(problems.empty());
   CHECK_THAT(problems.front(), Catch::Contains("namespace shop") && Catch::Contains("retrying"));
@@ -247,12 +239,12 @@ TEST_CASE("a namespace that cannot be listed is an error, and the next request t
   PodCache cache(client, quick_options());
   api.inject_fault(R"({"mode": "status", "status": 403, "count": 1})");
   try {
-    cache.pods("shop", LabelSelector());
+    cache.pod_names("shop", LabelSelector());
     FAIL("no error");
   } catch (const KubeError& error) {
     CHECK(error.kind() == KubeError::Kind::Rejected);
   }
-  CHECK(cache.pods("shop", LabelSelector()).size() == 3);
+  CHECK(cache.pod_names("shop", LabelSelector()).size() == 3);
 }
 
 TEST_CASE("a namespace nobody asks about is forgotten", "[pod_cache]") {
@@ -262,10 +254,10 @@ TEST_CASE("a namespace nobody asks about is forgotten", "[pod_cache]") {
   PodCacheOptions options = quick_options();
   options.idle = 300ms;
   PodCache cache(client, options);
-  REQUIRE(cache.pods("shop", LabelSelector()).size() == 3);
+  REQUIRE(cache.pod_names("shop", LabelSelector()).size() == 3);
   // Events and bookmarks (the double sends one a second) make the watcher look at the clock.
   CHECK(eventually([&] { return !cache.state("shop")->listed; }, 4000ms));
   CHECK(cache.state("shop")->pods == 0);
-  CHECK(cache.pods("shop", LabelSelector()).size() == 3);  // listed again
+  CHECK(cache.pod_names("shop", LabelSelector()).size() == 3);  // listed again
   CHECK(calls(api).lists == 2);
 }

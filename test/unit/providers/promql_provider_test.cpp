@@ -41,7 +41,11 @@ std::string vector_of(const std::vector<std::pair<std::string, std::string>>& po
 struct Fixture {
   FakeBackend backend;
   std::shared_ptr<config::AdapterConfig> config = std::make_shared<config::AdapterConfig>();
-  std::vector<providers::PodRef> pods = {{"a", {{"app", "x"}}}, {"b", {{"app", "x"}}}};
+  struct Pod {
+    std::string name;
+    api::Labels labels;
+  };
+  std::vector<Pod> pods = {{"a", {{"app", "x"}}}, {"b", {{"app", "x"}}}};
 
   std::unique_ptr<PromqlProvider> provider() {
     config->default_backend = "sysdig";
@@ -52,9 +56,9 @@ struct Fixture {
     return std::make_unique<PromqlProvider>(
         options, std::make_shared<config::ConfigSource>(config), PromqlClient(endpoint),
         [this](const std::string&, const api::LabelSelector& selector) {
-          std::vector<providers::PodRef> out;
+          std::vector<std::string> out;
           for (const auto& p : pods) {
-            if (selector.matches(p.labels)) out.push_back(p);
+            if (selector.matches(p.labels)) out.push_back(p.name);
           }
           return out;
         },
