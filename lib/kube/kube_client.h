@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "lib/api/deadline.h"
 #include "lib/api/label_selector.h"
 #include "lib/http/http_fetcher.h"
 
@@ -68,8 +69,10 @@ class KubeClient {
   KubeClient(KubeConnection connection, KubeClientOptions options = {});
   ~KubeClient();
 
-  // GET /api/v1/namespaces/{ns}/pods?labelSelector=... (all namespaces when ns is empty).
-  std::vector<PodInfo> list_pods(const std::string& namespace_, const api::LabelSelector& selector);
+  // GET /api/v1/namespaces/{ns}/pods?labelSelector=... (all namespaces when ns is empty). Every
+  // page, attempt and retry wait ends by `deadline` (past it: KubeError Unavailable).
+  std::vector<PodInfo> list_pods(const std::string& namespace_, const api::LabelSelector& selector,
+                                 const api::Deadline& deadline = {});
 
   // Raw JSON calls for later users (reviews, ConfigMaps). Return the body of a 2xx answer.
   std::string get_json(const std::string& path);

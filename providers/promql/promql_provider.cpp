@@ -60,8 +60,9 @@ api::Clock::time_point PromqlProvider::evaluation_time(const config::ResolvedRul
   return now_() - rule.query_offset.value_or(options_.default_query_offset);
 }
 
-std::vector<PromqlSample> PromqlProvider::run(const config::ResolvedRule& rule, const std::string& query) const {
-  return client_.instant_query(query, evaluation_time(rule));
+std::vector<PromqlSample> PromqlProvider::run(const config::ResolvedRule& rule, const std::string& query,
+                                              const api::Deadline& deadline) const {
+  return client_.instant_query(query, evaluation_time(rule), deadline);
 }
 
 api::MetricValue PromqlProvider::get_metric_by_name(const ObjectQuery& q) {
@@ -70,7 +71,7 @@ api::MetricValue PromqlProvider::get_metric_by_name(const ObjectQuery& q) {
   reject_scope_labels(*config, q.metric_selector, "metricLabelSelector");
   auto scope = object_scope(labels(*config), options_.cluster_name, q);
   std::string series = series_name(rule, q.metric);
-  auto samples = run(rule, build_query(rule, series, scope, q.metric_selector));
+  auto samples = run(rule, build_query(rule, series, scope, q.metric_selector), q.deadline);
 
   std::vector<std::pair<api::Quantity, api::Clock::time_point>> values;
   for (const auto& s : samples) {
@@ -107,7 +108,7 @@ std::vector<api::MetricValue> PromqlProvider::get_metric_by_selector(const Selec
   const auto& wanted = selection.wanted;
 
   std::string series = series_name(rule, q.metric);
-  auto samples = run(rule, build_query(rule, series, scope, q.metric_selector));
+  auto samples = run(rule, build_query(rule, series, scope, q.metric_selector), q.deadline);
   std::int64_t window = rule.window.count();
   std::map<std::string, api::MetricValue> by_name;  // sorted answers, one per object
   for (const auto& s : samples) {
@@ -137,7 +138,7 @@ std::vector<api::ExternalMetricValue> PromqlProvider::get_external_metric(const 
   reject_scope_labels(*config, q.metric_selector, "labelSelector");
   auto scope = external_scope(labels(*config), options_.cluster_name, rule.namespaced ? q.namespace_ : "");
   std::string series = series_name(rule, q.metric);
-  auto samples = run(rule, build_query(rule, series, scope, q.metric_selector));
+  auto samples = run(rule, build_query(rule, series, scope, q.metric_selector), q.deadline);
   std::int64_t window = rule.window.count();
   std::vector<api::ExternalMetricValue> items;
   for (const auto& s : samples) {

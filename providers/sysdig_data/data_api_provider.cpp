@@ -71,7 +71,7 @@ api::MetricValue DataApiProvider::get_metric_by_name(const ObjectQuery& query) {
   reject_scope_labels(*config, query.metric_selector, "metricLabelSelector");
   auto scope = object_scope(config->data_api_labels, options_.cluster_name, query);
   scope.group_label.clear();  // one object: one value, no segmentation
-  auto rows = client_.query(base_query(rule, query.metric, scope, query.metric_selector));
+  auto rows = client_.query(base_query(rule, query.metric, scope, query.metric_selector), query.deadline);
   auto described = describe_object(kinds_, query.resource, query.namespace_, query.name);
   if (rows.size() > 1) {
     throw MetricsError(MetricsError::Kind::Internal, "the Data API returned " + std::to_string(rows.size()) +
@@ -98,7 +98,7 @@ std::vector<api::MetricValue> DataApiProvider::get_metric_by_selector(const Sele
   // Without paging Sysdig returns only the top 10 segments: ask for every listed pod.
   data_query.paging_to = (wanted.empty() ? kResourcePageSize : static_cast<long long>(wanted.size())) - 1;
   std::map<std::string, api::MetricValue> by_name;
-  for (const auto& row : client_.query(data_query)) {
+  for (const auto& row : client_.query(data_query, query.deadline)) {
     if (row.keys.empty()) continue;
     const std::string& name = row.keys.front();
     if (!wanted.empty() && !wanted.count(name)) continue;
@@ -125,7 +125,7 @@ std::vector<api::ExternalMetricValue> DataApiProvider::get_external_metric(const
   auto rule = external_rule_or_not_found(*config, query.metric);
   reject_scope_labels(*config, query.metric_selector, "labelSelector");
   auto scope = external_scope(config->data_api_labels, options_.cluster_name, rule.namespaced ? query.namespace_ : "");
-  auto rows = client_.query(base_query(rule, query.metric, scope, query.metric_selector));
+  auto rows = client_.query(base_query(rule, query.metric, scope, query.metric_selector), query.deadline);
   std::vector<api::ExternalMetricValue> items;
   for (const auto& row : rows) {
     if (auto value = api::Quantity::from_double(row.value)) {
