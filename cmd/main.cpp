@@ -143,6 +143,7 @@ int serve(const cmd::AdapterOptions& o) {
   while (sigwait(&signals, &received) == 0 && received == SIGHUP) {
     reload_config("SIGHUP");
     https.reload_certificate();  // reports through on_certificate_event
+    if (access) access->reload_certificate_authorities("SIGHUP");
   }
   sigdelset(&signals, SIGHUP);
   // In order: fail readiness at once; keep serving while endpoints and the aggregator stop routing
