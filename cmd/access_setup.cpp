@@ -1,5 +1,6 @@
 #include "cmd/access_setup.h"
 
+#include <chrono>
 #include <stdexcept>
 
 #include "lib/auth/authentication_settings.h"
@@ -62,6 +63,12 @@ AccessSetup::AccessSetup(const AdapterOptions& options, kube::KubeClient* kube) 
     telemetry::log_warning("authentication ConfigMap unreadable; using the CA flags alone", {{"error", e.what()}});
   }
   auto resolved = auth::resolve_authentication(flags, configmap);
+  // Flags win over the ConfigMap, so a CA given by a flag is the one in force: watch its file.
+  if (flags.requestheader_client_ca_file) {
+    ca_files_.watch(*flags.requestheader_client_ca_file, "--requestheader-client-ca-file",
+                    resolved.request_header.front_proxy_ca);
+  }
+  if (flags.client_ca_file) ca_files_.watch(*flags.client_ca_file, "--client-ca-file", resolved.client_ca);
 
   auto post = [kube](const std::string& path, const std::string& body) { return kube->post_json(path, body); };
   tokens_ = std::make_unique<auth::TokenReviewer>(post, options.token_cache_ttl);
@@ -70,6 +77,23 @@ AccessSetup::AccessSetup(const AdapterOptions& options, kube::KubeClient* kube) 
                                                           std::move(resolved.client_ca), tokens_.get());
   gate_ = std::make_unique<apiserver::AccessControl>(*authenticator_, *reviewer_, comma_list(options.always_allow_paths));
   description_ = resolved.description + "; bearer tokens by TokenReview; authorization by SubjectAccessReview";
+  // Polled like the rules file: mounted Secrets and ConfigMaps change by a symlink swap, which
+  // inotify on the file itself would miss.
+  for (const auto& file : ca_files_.files()) {
+    ca_watchers_.push_back(std::make_unique<config::FileWatcher>(
+        file, std::chrono::seconds(2), [this] { reload_certificate_authorities("file change"); }));
+  }
+}
+
+void AccessSetup::reload_certificate_authorities(const char* trigger) {
+  for (const auto& event : ca_files_.reload()) {
+    if (event.rejected) {
+      telemetry::log_error("CA reload rejected; the CA in force stays",
+                           {{"flag", event.flag}, {"file", event.file}, {"trigger", trigger}, {"error", event.reason}});
+    } else {
+      telemetry::log_info("CA reloaded", {{"flag", event.flag}, {"file", event.file}, {"trigger", trigger}});
+    }
+  }
 }
 
 AccessSetup::~AccessSetup() = default;

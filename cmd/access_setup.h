@@ -4,9 +4,12 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "cmd/adapter_options.h"
 #include "lib/apiserver/access_control.h"
+#include "lib/auth/ca_file_reloader.h"
+#include "lib/config/file_watcher.h"
 #include "lib/kube/kube_client.h"
 
 namespace sma::cmd {
@@ -21,12 +24,18 @@ class AccessSetup {
   const apiserver::AccessControl& gate() const { return *gate_; }
   const std::string& description() const { return description_; }
 
+  // Re-reads the CA files given by flags and logs what changed (a rejected file keeps the CA in
+  // force). Called on SIGHUP; a file change triggers it on its own.
+  void reload_certificate_authorities(const char* trigger);
+
  private:
   std::unique_ptr<auth::TokenReviewer> tokens_;
   std::unique_ptr<auth::AccessReviewer> reviewer_;
   std::unique_ptr<auth::Authenticator> authenticator_;
   std::unique_ptr<apiserver::AccessControl> gate_;
   std::string description_;
+  auth::CaFileReloader ca_files_;
+  std::vector<std::unique_ptr<config::FileWatcher>> ca_watchers_;  // last: stopped first
 };
 
 }  // namespace sma::cmd

@@ -27,6 +27,9 @@ void register_flags(FlagSet& flags, AdapterOptions& o) {
   flags.add_duration("shutdown-delay", &o.shutdown_delay,
                      "after SIGTERM, keep serving (with /readyz failing) this long so endpoints stop routing here");
   flags.add_duration("shutdown-grace", &o.shutdown_grace, "then how long in-flight requests get to finish");
+  flags.add_duration("request-timeout", &o.request_timeout,
+                     "deadline of a whole API request (pod listing, backend calls and waits for them); past it the "
+                     "answer is a 504 Timeout Status (0: no deadline)");
 
   flags.add_string("backend", &o.backend,
                    "default metrics backend: sysdig, prometheus or push (default sysdig when a Sysdig token is "
@@ -44,7 +47,11 @@ void register_flags(FlagSet& flags, AdapterOptions& o) {
   flags.add_string("prometheus-token-file", &o.prometheus_token_file, "bearer token file for --prometheus-url");
   flags.add_duration("query-offset", &o.query_offset,
                      "how far in the past Sysdig queries are evaluated, to cover ingestion delay");
-  flags.add_duration("backend-timeout", &o.backend_timeout, "deadline of one backend call");
+  flags.add_duration("backend-timeout", &o.backend_timeout,
+                     "deadline of one backend call (cut to what is left of --request-timeout)");
+  flags.add_string("max-backend-concurrency", &o.max_backend_concurrency,
+                   "most backend calls in flight at once, all backends together; a call waits for a free slot "
+                   "until its request's deadline, then is answered 503 (0: no cap)");
   flags.add_duration("discovery-interval", &o.discovery_interval, "how often metric names are refreshed for discovery");
   flags.add_duration("push-ttl", &o.push_ttl, "how long a pushed value is served (0 keeps values forever)");
   flags.add_duration("cache-ttl", &o.cache_ttl,
@@ -107,6 +114,11 @@ std::string backend_problem(const AdapterOptions& o) {
   if (o.cache_max_entries.empty() || o.cache_max_entries.size() > 9 ||
       o.cache_max_entries.find_first_not_of("0123456789") != std::string::npos) {
     return "invalid --cache-max-entries \"" + o.cache_max_entries + "\": expected a whole number";
+  }
+  if (o.max_backend_concurrency.empty() || o.max_backend_concurrency.size() > 6 ||
+      o.max_backend_concurrency.find_first_not_of("0123456789") != std::string::npos) {
+    return "invalid --max-backend-concurrency \"" + o.max_backend_concurrency +
+           "\": expected a whole number (0: no cap)";
   }
   return {};
 }

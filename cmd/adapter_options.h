@@ -22,6 +22,9 @@ struct AdapterOptions {
   std::string metrics_bind_address;  // ":8080": plain HTTP for /metrics and health only; empty = off
   std::chrono::milliseconds shutdown_delay{std::chrono::seconds(5)};
   std::chrono::milliseconds shutdown_grace{std::chrono::seconds(10)};
+  // Whole API request, from the worker picking it up to the answer (docs/configuration.md: under
+  // the HPA's 15 s sync, above --backend-timeout so one slow backend call fails on its own first).
+  std::chrono::milliseconds request_timeout{std::chrono::seconds(10)};
 
   // Backends
   std::string backend;  // sysdig | prometheus | push; empty: sysdig with a token, else push
@@ -36,6 +39,7 @@ struct AdapterOptions {
   std::string prometheus_token_file;
   std::chrono::milliseconds query_offset{std::chrono::seconds(20)};
   std::chrono::milliseconds backend_timeout{std::chrono::seconds(5)};
+  std::string max_backend_concurrency = "32";  // all backends together; 0 = no cap
   std::chrono::milliseconds discovery_interval{std::chrono::minutes(5)};
   std::chrono::milliseconds push_ttl{std::chrono::minutes(10)};
   bool legacy_workload_names = false;

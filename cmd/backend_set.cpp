@@ -21,7 +21,12 @@ std::set<std::string> used_backends(const config::AdapterConfig& config) {
   return used;
 }
 
-providers::MetricsError from_kube_error(const kube::KubeError& e) {
+providers::MetricsError from_kube_error(const kube::KubeError& e, const api::Deadline& deadline) {
+  if (deadline.expired()) {
+    return providers::MetricsError(providers::MetricsError::Kind::Timeout,
+                                   std::string("listing pods from the Kubernetes API did not finish within the "
+                                               "request's deadline (--request-timeout): ") + e.what());
+  }
   auto kind = e.kind() == kube::KubeError::Kind::Invalid ? providers::MetricsError::Kind::Internal
                                                           : providers::MetricsError::Kind::Unavailable;
   return providers::MetricsError(kind, std::string("listing pods from the Kubernetes API failed: ") + e.what());
@@ -37,6 +42,7 @@ BackendSet::BackendSet(const AdapterOptions& options, kube::KubeClient* kube,
   cache_options.max_staleness = options.max_staleness;
   cache_options.max_entries = std::stoul(options.cache_max_entries);
   cache_ = std::make_unique<cache::QueryCache>(cache_options);
+  slots_ = std::make_unique<providers::BackendSlots>(std::stoul(options.max_backend_concurrency));
   config_file_ = options.config_file;
   default_backend_ = options.backend;
   auto initial = std::make_shared<config::AdapterConfig>(
@@ -83,7 +89,10 @@ providers::Transport BackendSet::transport_for(std::unique_ptr<http::HttpFetcher
   if (transport_override_) return *transport_override_;
   fetcher = std::make_unique<http::HttpFetcher>(std::move(options));
   http::HttpFetcher* raw = fetcher.get();
-  auto send = [raw, backend_name](const http::OutgoingRequest& request) {
+  providers::BackendSlots* slots = slots_.get();
+  auto send = [raw, slots, backend_name](const http::OutgoingRequest& request) {
+    // Held until the answer is read; throws MetricsError(Unavailable) when none frees in time.
+    auto slot = slots->acquire(request.deadline);
     auto& metrics = telemetry::SelfMetrics::instance();
     auto started = std::chrono::steady_clock::now();
     auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(); };
@@ -102,7 +111,8 @@ providers::Transport BackendSet::transport_for(std::unique_ptr<http::HttpFetcher
     return r.status == 401 || r.status == 403 || r.status == 429 || r.status >= 500;
   };
   return [send, cache, backend_failed](const http::OutgoingRequest& request) {
-    return cache->get(cache::backend_query_key(request), [&] { return send(request); }, backend_failed);
+    return cache->get(cache::backend_query_key(request), [&] { return send(request); }, backend_failed,
+                      request.deadline);
   };
 }
 
@@ -110,13 +120,13 @@ providers::PodLister BackendSet::pod_lister() {
   if (!kube_) return {};
   kube::KubeClient* kube = kube_;
   kube::PodCache* cache = pod_cache_.get();
-  return [kube, cache](const std::string& ns, const api::LabelSelector& selector) {
+  return [kube, cache](const std::string& ns, const api::LabelSelector& selector, const api::Deadline& deadline) {
     std::vector<std::string> pods;
     try {
-      if (cache) return cache->pod_names(ns, selector);
-      for (auto& pod : kube->list_pods(ns, selector)) pods.push_back(std::move(pod.name));
+      if (cache) return cache->pod_names(ns, selector, deadline);
+      for (auto& pod : kube->list_pods(ns, selector, deadline)) pods.push_back(std::move(pod.name));
     } catch (const kube::KubeError& e) {
-      throw from_kube_error(e);
+      throw from_kube_error(e, deadline);
     }
     return pods;
   };

@@ -17,6 +17,7 @@
 #include "lib/kube/pod_cache.h"
 #include "lib/kube/resource_kind_lookup.h"
 #include "providers/backend_call.h"
+#include "providers/backend_slots.h"
 #include "providers/promql/promql_provider.h"
 #include "providers/push/push_provider.h"
 #include "providers/rule_dispatcher.h"
@@ -45,7 +46,8 @@ class BackendSet {
   std::string describe() const;
 
  private:
-  // The network (timed into the backend metrics), behind the value cache.
+  // The network (timed into the backend metrics), behind the value cache; only real calls take
+  // one of the backend call slots.
   providers::Transport transport_for(std::unique_ptr<http::HttpFetcher>& fetcher, http::FetcherOptions options,
                                      const std::string& backend_name);
   providers::PodLister pod_lister();
@@ -55,6 +57,7 @@ class BackendSet {
 
   std::optional<providers::Transport> transport_override_;
   std::unique_ptr<cache::QueryCache> cache_;
+  std::unique_ptr<providers::BackendSlots> slots_;  // one cap for every backend
   std::shared_ptr<config::ConfigSource> config_;
   std::string config_file_;
   std::string default_backend_;

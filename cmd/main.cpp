@@ -62,7 +62,7 @@ int serve(const cmd::AdapterOptions& o) {
   }
   routing::RouteOptions route_options;
   route_options.legacy_workload_names = o.legacy_workload_names;
-  apiserver::ApiHandler handler(backends->provider(), backends->writer(), route_options);
+  apiserver::ApiHandler handler(backends->provider(), backends->writer(), route_options, o.request_timeout);
 
   server::HttpsServerOptions server_options;
   server_options.bind_address = o.bind_address;
@@ -80,7 +80,8 @@ int serve(const cmd::AdapterOptions& o) {
     metrics.request_started();
     auto started = std::chrono::steady_clock::now();
     std::optional<server::HttpResponse> refused = gate != nullptr ? gate->check(r) : std::nullopt;
-    server::HttpResponse response = refused ? std::move(*refused) : handler.handle(r);
+    // The request's deadline counts from here: authentication and authorization use part of it.
+    server::HttpResponse response = refused ? std::move(*refused) : handler.handle(r, started);
     auto kind = apiserver::request_kind(r.target);
     metrics.request_finished(kind.kind, kind.version, response.status,
                              std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
@@ -143,6 +144,7 @@ int serve(const cmd::AdapterOptions& o) {
   while (sigwait(&signals, &received) == 0 && received == SIGHUP) {
     reload_config("SIGHUP");
     https.reload_certificate();  // reports through on_certificate_event
+    if (access) access->reload_certificate_authorities("SIGHUP");
   }
   sigdelset(&signals, SIGHUP);
   // In order: fail readiness at once; keep serving while endpoints and the aggregator stop routing

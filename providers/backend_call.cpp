@@ -37,6 +37,11 @@ http::FetchResult call_backend(const BackendEndpoint& endpoint, http::OutgoingRe
     if (e.kind() == http::FetchError::Kind::BodyTooLarge) {
       fail(MetricsError::Kind::Internal, endpoint.name + " backend answer refused: " + e.what());
     }
+    // Out of time for the whole API request, not a backend slower than --backend-timeout.
+    if (e.kind() == http::FetchError::Kind::Timeout && request.deadline.expired()) {
+      fail(MetricsError::Kind::Timeout, endpoint.name + " backend gave no answer within the request's deadline "
+                                                        "(--request-timeout): " + std::string(e.what()));
+    }
     fail(MetricsError::Kind::Unavailable, endpoint.name + " backend unavailable: " + e.what());
   }
   if (result.status >= 200 && result.status < 300) return result;

@@ -28,8 +28,10 @@ struct BackendEndpoint {
 using ErrorMessageReader = std::function<std::optional<std::string>(std::string_view body)>;
 
 // Adds Authorization and Accept, sends, and returns a 2xx answer. Otherwise throws MetricsError:
-// transport failures, 401/403, 404, 429 and 5xx are Unavailable (503); an oversized body and
-// other statuses are Internal (500). Messages never contain the token.
+// transport failures, 401/403, 404, 429 and 5xx are Unavailable (503); a timeout once
+// request.deadline has passed is Timeout (504); an oversized body and other statuses are Internal
+// (500). A MetricsError from the transport (no free backend call slot) passes through. Messages
+// never contain the token.
 http::FetchResult call_backend(const BackendEndpoint& endpoint, http::OutgoingRequest request,
                                const ErrorMessageReader& read_error);
 

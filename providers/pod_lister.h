@@ -8,14 +8,15 @@
 #include <vector>
 
 #include "lib/api/builtin_resources.h"
+#include "lib/api/deadline.h"
 #include "lib/api/label_selector.h"
 
 namespace sma::providers {
 
 // The names of the pods a selector picks in a namespace. Throws MetricsError (Unavailable when the
-// API cannot be reached).
-using PodLister =
-    std::function<std::vector<std::string>(const std::string& namespace_, const api::LabelSelector& selector)>;
+// API cannot be reached, Timeout when the deadline passed).
+using PodLister = std::function<std::vector<std::string>(const std::string& namespace_, const api::LabelSelector& selector,
+                                                         const api::Deadline& deadline)>;
 
 // Kind and API version of resources outside the built-in table (custom resources), from the
 // Kubernetes API's discovery; empty when there is no Kubernetes API.

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "lib/api/deadline.h"
 #include "lib/api/label_selector.h"
 #include "lib/api/metric_types.h"
 
@@ -22,6 +23,7 @@ struct ObjectQuery {
   std::string name;
   std::string metric;
   api::LabelSelector metric_selector;
+  api::Deadline deadline;  // the API request's; unbounded for callers without one
 };
 
 // Every object of a resource matching a selector: {resource}/*/{metric}?labelSelector=...
@@ -31,6 +33,7 @@ struct SelectorQuery {
   api::LabelSelector object_selector;
   std::string metric;
   api::LabelSelector metric_selector;
+  api::Deadline deadline;
 };
 
 // external.metrics.k8s.io: namespaces/{ns}/{metric}?labelSelector=... (selects series labels).
@@ -38,6 +41,7 @@ struct ExternalQuery {
   std::string namespace_;
   std::string metric;
   api::LabelSelector metric_selector;
+  api::Deadline deadline;
 };
 
 class MetricsError : public std::runtime_error {
@@ -47,6 +51,7 @@ class MetricsError : public std::runtime_error {
     BadRequest,   // 400: the query cannot be expressed
     Unavailable,  // 503: the backend is down, slow or rejected our credentials
     Internal,     // 500: the backend answered something we cannot read
+    Timeout,      // 504: the request's deadline (--request-timeout) passed before an answer
   };
   MetricsError(Kind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
   Kind kind() const { return kind_; }

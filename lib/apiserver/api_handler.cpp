@@ -21,6 +21,7 @@ const char* reason_for(int code) {
     case 404: return "NotFound";
     case 405: return "MethodNotAllowed";
     case 503: return "ServiceUnavailable";
+    case 504: return "Timeout";  // as Kubernetes names its own "unable to return a response in the time allotted"
     default: return "InternalError";
   }
 }
@@ -38,6 +39,7 @@ int code_for(MetricsError::Kind kind) {
     case MetricsError::Kind::BadRequest: return 400;
     case MetricsError::Kind::Unavailable: return 503;
     case MetricsError::Kind::Internal: return 500;
+    case MetricsError::Kind::Timeout: return 504;
   }
   return 500;
 }
@@ -59,10 +61,13 @@ HttpResponse plain(int status, std::string body) {
 }  // namespace
 
 ApiHandler::ApiHandler(providers::MetricsProvider& provider, providers::MetricsWriter* writer,
-                       routing::RouteOptions route_options)
-    : provider_(provider), writer_(writer), route_options_(route_options) {}
+                       routing::RouteOptions route_options, std::chrono::milliseconds request_timeout)
+    : provider_(provider), writer_(writer), route_options_(route_options), request_timeout_(request_timeout) {}
 
-HttpResponse ApiHandler::handle(const HttpRequest& request) {
+HttpResponse ApiHandler::handle(const HttpRequest& request, std::chrono::steady_clock::time_point received) {
+  // Carried with the query into the provider: every wait on this request's behalf ends by it.
+  const api::Deadline deadline =
+      request_timeout_.count() > 0 ? api::Deadline::after(request_timeout_, received) : api::Deadline();
   try {
     routing::Route route = routing::parse_route(request.target, route_options_);
     bool is_write = std::holds_alternative<routing::WriteObjectRoute>(route) ||
@@ -99,12 +104,15 @@ HttpResponse ApiHandler::handle(const HttpRequest& request) {
             }
             return json(api::write_external_resource_list(provider_.list_external_metrics()));
           } else if constexpr (std::is_same_v<R, routing::ObjectRoute>) {
+            r.query.deadline = deadline;
             std::vector<api::MetricValue> items{provider_.get_metric_by_name(r.query)};
             return json(api::write_metric_value_list(r.version, items, &r.query.metric_selector));
           } else if constexpr (std::is_same_v<R, routing::SelectorRoute>) {
+            r.query.deadline = deadline;
             auto items = provider_.get_metric_by_selector(r.query);
             return json(api::write_metric_value_list(r.version, items, &r.query.metric_selector));
           } else if constexpr (std::is_same_v<R, routing::ExternalRoute>) {
+            r.query.deadline = deadline;
             return json(api::write_external_metric_value_list(provider_.get_external_metric(r.query)));
           } else if constexpr (std::is_same_v<R, routing::WriteObjectRoute>) {
             writer_->write_object_value(r.target, request.body);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 
 #include "lib/routing/api_route.h"
 #include "lib/server/https_server.h"
@@ -15,10 +16,14 @@ using server::HttpResponse;
 class ApiHandler {
  public:
   // writer may be null: then the write routes answer 404, as if they did not exist.
+  // request_timeout bounds each metrics request from `received` on (0: no deadline); past it the
+  // answer is 504 Timeout.
   ApiHandler(providers::MetricsProvider& provider, providers::MetricsWriter* writer,
-             routing::RouteOptions route_options = {});
+             routing::RouteOptions route_options = {},
+             std::chrono::milliseconds request_timeout = std::chrono::milliseconds(0));
 
-  HttpResponse handle(const HttpRequest& request);
+  HttpResponse handle(const HttpRequest& request,
+                      std::chrono::steady_clock::time_point received = std::chrono::steady_clock::now());
 
   // /readyz answers 200 only while ready: after configuration is loaded and before shutdown.
   void set_ready(bool ready) { ready_ = ready; }
@@ -27,6 +32,7 @@ class ApiHandler {
   providers::MetricsProvider& provider_;
   providers::MetricsWriter* writer_;
   routing::RouteOptions route_options_;
+  std::chrono::milliseconds request_timeout_;
   std::atomic<bool> ready_{false};
 };
 

@@ -75,11 +75,12 @@ ResolvedAuthentication resolve_authentication(const AuthenticationFlags& flags,
   auto& rh = resolved.request_header;
 
   if (flags.requestheader_client_ca_file) {
-    rh.front_proxy_ca.emplace(read_file(*flags.requestheader_client_ca_file, "--requestheader-client-ca-file"),
-                              *flags.requestheader_client_ca_file);
+    rh.front_proxy_ca = std::make_shared<ClientCertificateVerifier>(
+        read_file(*flags.requestheader_client_ca_file, "--requestheader-client-ca-file"),
+        *flags.requestheader_client_ca_file);
     resolved.description += "front-proxy CA from " + *flags.requestheader_client_ca_file;
   } else if (auto pem = lookup(configmap, "requestheader-client-ca-file")) {
-    rh.front_proxy_ca.emplace(*pem, "ConfigMap key requestheader-client-ca-file");
+    rh.front_proxy_ca = std::make_shared<ClientCertificateVerifier>(*pem, "ConfigMap key requestheader-client-ca-file");
     resolved.description += "front-proxy CA from the extension-apiserver-authentication ConfigMap";
   }
   resolve_list(flags.requestheader_allowed_names, configmap, "requestheader-allowed-names", rh.allowed_names);
@@ -90,10 +91,11 @@ ResolvedAuthentication resolve_authentication(const AuthenticationFlags& flags,
 
   std::string client_source;
   if (flags.client_ca_file) {
-    resolved.client_ca.emplace(read_file(*flags.client_ca_file, "--client-ca-file"), *flags.client_ca_file);
+    resolved.client_ca = std::make_shared<ClientCertificateVerifier>(read_file(*flags.client_ca_file, "--client-ca-file"),
+                                                                     *flags.client_ca_file);
     client_source = *flags.client_ca_file;
   } else if (auto pem = lookup(configmap, "client-ca-file")) {
-    resolved.client_ca.emplace(*pem, "ConfigMap key client-ca-file");
+    resolved.client_ca = std::make_shared<ClientCertificateVerifier>(*pem, "ConfigMap key client-ca-file");
     client_source = "the extension-apiserver-authentication ConfigMap";
   }
   if (!client_source.empty()) {

@@ -27,7 +27,7 @@ struct AuthenticationFlags {
 
 struct ResolvedAuthentication {
   RequestHeaderSettings request_header;
-  std::optional<ClientCertificateVerifier> client_ca;
+  std::shared_ptr<ClientCertificateVerifier> client_ca;  // null: none
   std::string description;  // what was configured from where, for the start-up log
 };
 

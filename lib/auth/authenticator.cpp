@@ -23,7 +23,7 @@ void add_authenticated_group(UserInfo& user) {
 
 }  // namespace
 
-Authenticator::Authenticator(RequestHeaderSettings request_header, std::optional<ClientCertificateVerifier> client_ca,
+Authenticator::Authenticator(RequestHeaderSettings request_header, std::shared_ptr<ClientCertificateVerifier> client_ca,
                              TokenReviewer* tokens)
     : request_header_(std::move(request_header)), client_ca_(std::move(client_ca)), tokens_(tokens) {}
 

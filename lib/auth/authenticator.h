@@ -5,6 +5,7 @@
 // anywhere else they are ignored.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,7 +18,8 @@
 namespace sma::auth {
 
 struct RequestHeaderSettings {
-  std::optional<ClientCertificateVerifier> front_proxy_ca;  // none: front-proxy headers never count
+  // Shared with whoever reloads it (cmd/access_setup); null: front-proxy headers never count.
+  std::shared_ptr<ClientCertificateVerifier> front_proxy_ca;
   std::vector<std::string> allowed_names;                   // empty: any CN the CA signed
   std::vector<std::string> username_headers{"X-Remote-User"};
   std::vector<std::string> group_headers{"X-Remote-Group"};
@@ -34,7 +36,8 @@ struct AuthenticationResult {
 class Authenticator {
  public:
   // tokens may be null (no Kubernetes API): bearer tokens are then not accepted.
-  Authenticator(RequestHeaderSettings request_header, std::optional<ClientCertificateVerifier> client_ca,
+  // client_ca may be null: client certificates are then not accepted.
+  Authenticator(RequestHeaderSettings request_header, std::shared_ptr<ClientCertificateVerifier> client_ca,
                 TokenReviewer* tokens);
 
   AuthenticationResult authenticate(const server::HttpRequest& request) const;
@@ -44,7 +47,7 @@ class Authenticator {
   std::optional<UserInfo> from_client_certificate(const server::HttpRequest& request) const;
 
   RequestHeaderSettings request_header_;
-  std::optional<ClientCertificateVerifier> client_ca_;
+  std::shared_ptr<ClientCertificateVerifier> client_ca_;
   TokenReviewer* tokens_;
 };
 

@@ -5,6 +5,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 
+#include <mutex>
 #include <stdexcept>
 
 namespace sma::auth {
@@ -33,20 +34,41 @@ std::vector<std::string> name_entries(X509_NAME* name, int nid) {
   return values;
 }
 
+using StorePtr = std::shared_ptr<X509_STORE>;
+
+StorePtr read_store(const std::string& pem, const std::string& source) {
+  StorePtr store(X509_STORE_new(), X509_STORE_free);
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), BIO_free);
+  int loaded = 0;
+  while (X509Ptr ca{PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)}) {
+    if (X509_STORE_add_cert(store.get(), ca.get()) == 1) ++loaded;
+  }
+  if (loaded == 0) throw std::runtime_error("no CA certificate could be read from " + source);
+  return store;
+}
+
 }  // namespace
 
 struct ClientCertificateVerifier::Impl {
-  std::unique_ptr<X509_STORE, decltype(&X509_STORE_free)> store{X509_STORE_new(), X509_STORE_free};
+  // A verification holds its own reference, so a replacement never frees a store in use.
+  mutable std::mutex mutex;
+  StorePtr store;  // guarded by mutex; never null
+
+  StorePtr current() const {
+    std::lock_guard lock(mutex);
+    return store;
+  }
 };
 
 ClientCertificateVerifier::ClientCertificateVerifier(const std::string& pem, const std::string& source)
     : impl_(std::make_unique<Impl>()) {
-  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), BIO_free);
-  int loaded = 0;
-  while (X509Ptr ca{PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)}) {
-    if (X509_STORE_add_cert(impl_->store.get(), ca.get()) == 1) ++loaded;
-  }
-  if (loaded == 0) throw std::runtime_error("no CA certificate could be read from " + source);
+  impl_->store = read_store(pem, source);
+}
+
+void ClientCertificateVerifier::replace(const std::string& pem, const std::string& source) {
+  StorePtr next = read_store(pem, source);  // throws before anything changes
+  std::lock_guard lock(impl_->mutex);
+  impl_->store = std::move(next);
 }
 
 ClientCertificateVerifier::~ClientCertificateVerifier() = default;
@@ -63,7 +85,8 @@ std::optional<VerifiedCertificate> ClientCertificateVerifier::verify(const std::
     if (X509Ptr intermediate = read_certificate(chain_pem[i])) sk_X509_push(untrusted.get(), intermediate.release());
   }
   std::unique_ptr<X509_STORE_CTX, decltype(&X509_STORE_CTX_free)> ctx(X509_STORE_CTX_new(), X509_STORE_CTX_free);
-  if (!ctx || X509_STORE_CTX_init(ctx.get(), impl_->store.get(), leaf.get(), untrusted.get()) != 1) return std::nullopt;
+  StorePtr store = impl_->current();
+  if (!ctx || X509_STORE_CTX_init(ctx.get(), store.get(), leaf.get(), untrusted.get()) != 1) return std::nullopt;
   X509_STORE_CTX_set_purpose(ctx.get(), X509_PURPOSE_SSL_CLIENT);
   if (X509_verify_cert(ctx.get()) != 1) return std::nullopt;
 

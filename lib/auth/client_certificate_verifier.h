@@ -1,6 +1,8 @@
 // Verifies a connection's client certificate chain against one CA bundle, as a TLS server would
 // for client authentication. The transport accepts any chain at the handshake; trust is decided
-// here, per CA, so the front-proxy CA and the client CA stay separate.
+// here, per CA, so the front-proxy CA and the client CA stay separate. The bundle can be replaced
+// while requests are verified (CA file rotation): each verification uses the bundle in force when
+// it starts.
 #pragma once
 
 #include <memory>
@@ -27,6 +29,10 @@ class ClientCertificateVerifier {
   // chain_pem is leaf first, as the transport captured it. nullopt unless the leaf verifies to one
   // of the CAs (intermediates may come from the chain), is valid now, and may be used by a client.
   std::optional<VerifiedCertificate> verify(const std::vector<std::string>& chain_pem) const;
+
+  // Puts a new bundle in force. Throws std::runtime_error (as the constructor) when no
+  // certificate can be read; the bundle in force then stays. Thread-safe.
+  void replace(const std::string& pem, const std::string& source);
 
  private:
   struct Impl;

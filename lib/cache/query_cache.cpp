@@ -43,7 +43,8 @@ std::optional<http::FetchResult> QueryCache::stale_locked(const std::string& key
 }
 
 http::FetchResult QueryCache::get(const std::string& key, const Fetch& fetch,
-                                  const std::function<bool(const http::FetchResult&)>& failed) {
+                                  const std::function<bool(const http::FetchResult&)>& failed,
+                                  const api::Deadline& deadline) {
   if (options_.ttl.count() <= 0) return fetch();  // switched off, for comparisons
   auto& metrics = telemetry::SelfMetrics::instance();
   std::shared_ptr<Flight> flight;
@@ -59,7 +60,13 @@ http::FetchResult QueryCache::get(const std::string& key, const Fetch& fetch,
     if (running != in_flight_.end()) {
       flight = running->second;
       metrics.cache_coalesced();
-      flight_done_.wait(lock, [&] { return flight->done; });
+      auto done = [&] { return flight->done; };
+      if (!deadline.bounded()) {
+        flight_done_.wait(lock, done);
+      } else if (!flight_done_.wait_until(lock, deadline.when(), done)) {
+        throw http::FetchError(http::FetchError::Kind::Timeout,
+                               "an identical backend query in flight gave no answer before the request's deadline");
+      }
       if (flight->error) std::rethrow_exception(flight->error);
       return flight->result;
     }

@@ -40,8 +40,10 @@ class QueryCache {
   // The answer for `key`: cached, shared with an identical call in flight, or fetched. A result
   // counts as a failure when fetch throws or returns a status `failed` says is one; only 2xx answers
   // are stored. On failure a stored answer no older than max_staleness is returned instead.
+  // Waiting for an identical call in flight ends at `deadline`: then http::FetchError(Timeout)
+  // (the call itself goes on for its other waiters).
   http::FetchResult get(const std::string& key, const Fetch& fetch,
-                        const std::function<bool(const http::FetchResult&)>& failed);
+                        const std::function<bool(const http::FetchResult&)>& failed, const api::Deadline& deadline = {});
 
   std::size_t size() const;
 

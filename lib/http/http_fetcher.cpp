@@ -216,6 +216,9 @@ FetchResult HttpFetcher::fetch(const OutgoingRequest& request) {
   std::shared_ptr<OriginClient>& origin = prepared.origin;
   web::http::http_request& message = prepared.message;
 
+  // Nothing is sent once the API request's deadline has passed: the caller answers without it.
+  if (request.deadline.expired()) fail(FetchError::Kind::Timeout, "the request's deadline passed before the call");
+
   // Where the answer goes, and how much of it is accepted.
   Concurrency::streams::container_buffer<ResponseBytes> body_buffer;
   message.set_response_stream(Concurrency::streams::ostream(body_buffer));
@@ -229,11 +232,13 @@ FetchResult HttpFetcher::fetch(const OutgoingRequest& request) {
     }
   });
 
-  // The exchange, bounded by one deadline from connect to the last byte of the body.
+  // The exchange, bounded by one deadline from connect to the last byte of the body: the
+  // configured timeout, or what is left of the API request when that is less.
   pplx::cancellation_token_source cancellation;
   auto answer = std::make_shared<std::promise<web::http::http_response>>();
   std::future<web::http::http_response> answered = answer->get_future();
-  const auto deadline = Clock::now() + options.timeout;
+  const auto deadline = request.deadline.end_of(options.timeout, Clock::now());
+  const bool cut_short = deadline == request.deadline.when();
   try {
     origin->http->request(message, cancellation.get_token())
         .then([limit, cancellation](web::http::http_response response) {
@@ -257,8 +262,9 @@ FetchResult HttpFetcher::fetch(const OutgoingRequest& request) {
   }
   if (answered.wait_until(deadline) == std::future_status::timeout) {
     cancellation.cancel();  // cpprestsdk closes the socket; the abandoned task ends on its own
-    fail(FetchError::Kind::Timeout,
-         "no complete answer within " + std::to_string(options.timeout.count()) + " ms");
+    fail(FetchError::Kind::Timeout, cut_short ? std::string("no complete answer before the request's deadline")
+                                              : "no complete answer within " + std::to_string(options.timeout.count()) +
+                                                    " ms");
   }
 
   web::http::http_response response;

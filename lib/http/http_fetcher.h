@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "lib/api/deadline.h"
+
 namespace sma::http {
 
 struct OutgoingRequest {
@@ -20,6 +22,9 @@ struct OutgoingRequest {
   std::string url;  // absolute: "https://host:port/path?query"
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // The API request's deadline: the exchange ends by min(FetcherOptions::timeout, time left).
+  // Not part of what is sent, nor of the cache key.
+  api::Deadline deadline;
 };
 
 struct FetchResult {

@@ -93,8 +93,9 @@ struct KubeClient::Impl {
   }
 
   http::OutgoingRequest build_request(const std::string& method, const std::string& path_and_query,
-                                      const std::string& body) {
+                                      const std::string& body, const api::Deadline& deadline) {
     http::OutgoingRequest request;
+    request.deadline = deadline;
     request.method = method;
     request.url = connection.server + path_and_query;
     request.headers = {{"Accept", "application/json"}, {"User-Agent", kUserAgent}};
@@ -115,16 +116,17 @@ struct KubeClient::Impl {
 
   // Sends the request, repeating it as retry_policy allows, and returns the final answer, whatever
   // its status. Throws KubeError when no answer arrived: Unavailable after transport failures,
-  // Invalid for an answer over the size limit.
+  // Invalid for an answer over the size limit. Attempts and the waits between them stay within
+  // `deadline`: no retry starts that could not finish before it.
   Answer send(const std::string& method, const std::string& path_and_query,
-              const std::string& body) {
+              const std::string& body, const api::Deadline& deadline = {}) {
     const CallKind kind = method == "GET" ? CallKind::Read : CallKind::Write;
     for (int attempt = 1;; ++attempt) {
-      const bool last_attempt = attempt >= options.max_attempts;
       std::chrono::milliseconds wait =
           backoff_delay(attempt, options.initial_backoff, random_jitter());
+      const bool last_attempt = attempt >= options.max_attempts || deadline.remaining() <= wait;
       try {
-        http::FetchResult result = fetcher->fetch(build_request(method, path_and_query, body));
+        http::FetchResult result = fetcher->fetch(build_request(method, path_and_query, body, deadline));
         if (last_attempt || !worth_retrying_status(result.status, kind)) {
           return {std::move(result), attempt};
         }
@@ -175,12 +177,13 @@ std::string KubeClient::post_json(const std::string& path, const std::string& bo
   return impl_->call("POST", path, body);
 }
 
-std::vector<PodInfo> KubeClient::list_pods(const std::string& namespace_,
-                                           const api::LabelSelector& selector) {
-  return list_pod_snapshot(namespace_, selector).pods;
+std::vector<PodInfo> KubeClient::list_pods(const std::string& namespace_, const api::LabelSelector& selector,
+                                           const api::Deadline& deadline) {
+  return list_pod_snapshot(namespace_, selector, deadline).pods;
 }
 
-PodSnapshot KubeClient::list_pod_snapshot(const std::string& namespace_, const api::LabelSelector& selector) {
+PodSnapshot KubeClient::list_pod_snapshot(const std::string& namespace_, const api::LabelSelector& selector,
+                                          const api::Deadline& deadline) {
   if (!namespace_.empty()) {
     if (auto problem = api::check_namespace_name(namespace_)) {
       throw KubeError(KubeError::Kind::Invalid, *problem);
@@ -201,7 +204,7 @@ PodSnapshot KubeClient::list_pod_snapshot(const std::string& namespace_, const a
     const std::string continuation =
         continue_token.empty() ? "" : "&continue=" + http::form_encode(continue_token);
     const std::string page_path = path + query + continuation;
-    Impl::Answer answer = impl_->send("GET", page_path, "");
+    Impl::Answer answer = impl_->send("GET", page_path, "", deadline);
     // 410 Gone: the continue token outlived the API server's history. Start over, once.
     if (answer.result.status == 410 && !continue_token.empty() && !restarted) {
       restarted = true;
@@ -251,7 +254,7 @@ void KubeClient::watch_pods(const std::string& namespace_, const std::string& re
   };
   http::FetchResult result;
   try {
-    result = impl_->watch_fetcher->stream(impl_->build_request("GET", path, ""), handlers, cancel);
+    result = impl_->watch_fetcher->stream(impl_->build_request("GET", path, "", {}), handlers, cancel);
   } catch (const http::FetchError& error) {
     throw KubeError(KubeError::Kind::Unavailable, std::string("the pod watch broke off: ") + error.what());
   }

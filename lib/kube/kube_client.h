@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "lib/api/deadline.h"
 #include "lib/api/label_selector.h"
 #include "lib/http/http_fetcher.h"
 
@@ -80,9 +81,12 @@ class KubeClient {
   KubeClient(KubeConnection connection, KubeClientOptions options = {});
   ~KubeClient();
 
-  // GET /api/v1/namespaces/{ns}/pods?labelSelector=... (all namespaces when ns is empty).
-  std::vector<PodInfo> list_pods(const std::string& namespace_, const api::LabelSelector& selector);
-  PodSnapshot list_pod_snapshot(const std::string& namespace_, const api::LabelSelector& selector);
+  // GET /api/v1/namespaces/{ns}/pods?labelSelector=... (all namespaces when ns is empty). Every
+  // page, attempt and retry wait ends by `deadline` (past it: KubeError Unavailable).
+  std::vector<PodInfo> list_pods(const std::string& namespace_, const api::LabelSelector& selector,
+                                 const api::Deadline& deadline = {});
+  PodSnapshot list_pod_snapshot(const std::string& namespace_, const api::LabelSelector& selector,
+                                const api::Deadline& deadline = {});
 
   // GET /api/v1/namespaces/{ns}/pods?watch=1 from `resource_version`, with bookmarks. `opened` runs
   // once the API server has accepted the watch; `on_event` gets each event and returns false to stop.

@@ -125,10 +125,11 @@ std::shared_ptr<PodCache::Namespace> PodCache::entry(const std::string& namespac
   return space;
 }
 
-std::vector<std::string> PodCache::pod_names(const std::string& namespace_, const api::LabelSelector& selector) {
+std::vector<std::string> PodCache::pod_names(const std::string& namespace_, const api::LabelSelector& selector,
+                                             const api::Deadline& deadline) {
   if (namespace_.empty()) {
     std::vector<std::string> names;
-    for (auto& pod : client_.list_pods(namespace_, selector)) names.push_back(std::move(pod.name));
+    for (auto& pod : client_.list_pods(namespace_, selector, deadline)) names.push_back(std::move(pod.name));
     return names;
   }
   std::shared_ptr<Namespace> space = entry(namespace_);
@@ -148,7 +149,7 @@ std::vector<std::string> PodCache::pod_names(const std::string& namespace_, cons
   // The first list: one caller lists, the others wait for it and then read memory.
   std::lock_guard first(space->list_mutex);
   if (auto pods = answer_from_memory(Clock::now())) return std::move(*pods);
-  PodSnapshot snapshot = client_.list_pod_snapshot(namespace_, {});
+  PodSnapshot snapshot = client_.list_pod_snapshot(namespace_, {}, deadline);
   std::lock_guard lock(space->mutex);
   space->install(std::move(snapshot));
   space->listed = true;

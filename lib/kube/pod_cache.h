@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "lib/api/deadline.h"
 #include "lib/api/label_selector.h"
 #include "lib/kube/interned_labels.h"
 #include "lib/kube/kube_client.h"
@@ -50,7 +51,9 @@ class PodCache {
   // lists it (concurrent first calls share that list) and starts its watch. An empty namespace
   // (all namespaces) is listed each time. Throws KubeError when the first list fails, or
   // (Unavailable) when the namespace's watch has been broken for longer than max_staleness.
-  std::vector<std::string> pod_names(const std::string& namespace_, const api::LabelSelector& selector);
+  // A first list ends by `deadline`.
+  std::vector<std::string> pod_names(const std::string& namespace_, const api::LabelSelector& selector,
+                                     const api::Deadline& deadline = {});
 
   std::optional<NamespacePodsState> state(const std::string& namespace_) const;
 

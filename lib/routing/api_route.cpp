@@ -139,9 +139,10 @@ Route custom_route(const std::vector<std::string>& s, const std::map<std::string
   if (path->name == "*") {
     return SelectorRoute{version,
                          {path->namespace_, path->resource, selector_param(params, "labelSelector"), path->metric,
-                          std::move(metric_selector)}};
+                          std::move(metric_selector), {}}};  // the deadline comes from the handler
   }
-  return ObjectRoute{version, {path->namespace_, path->resource, path->name, path->metric, std::move(metric_selector)}};
+  return ObjectRoute{version,
+                     {path->namespace_, path->resource, path->name, path->metric, std::move(metric_selector), {}}};
 }
 
 Route external_route(const std::vector<std::string>& s, const std::map<std::string, std::string>& params) {
@@ -149,14 +150,14 @@ Route external_route(const std::vector<std::string>& s, const std::map<std::stri
   if (s[2] != "v1beta1") not_found();
   if (s.size() == 3) return ResourceListRoute{MetricsGroup::External, api::CustomApiVersion::V1Beta1};
   if (s.size() != 6 || s[3] != "namespaces") not_found();
-  return ExternalRoute{{checked_namespace(s[4]), checked_metric(s[5]), selector_param(params, "labelSelector")}};
+  return ExternalRoute{{checked_namespace(s[4]), checked_metric(s[5]), selector_param(params, "labelSelector"), {}}};
 }
 
 Route write_object_route(const std::vector<std::string>& s) {
   auto path = parse_object_path(s, 1, RouteOptions{});
   if (!path) not_found();
   if (path->name == "*") bad_request("a value is written for one named object, not for \"*\"");
-  return WriteObjectRoute{{path->namespace_, path->resource, path->name, path->metric, {}}};
+  return WriteObjectRoute{{path->namespace_, path->resource, path->name, path->metric, {}, {}}};
 }
 
 Route write_external_route(const std::vector<std::string>& s) {

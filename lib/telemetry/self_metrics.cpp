@@ -56,6 +56,18 @@ struct SelfMetrics::Impl {
           .Name("sysdig_metrics_adapter_backend_request_duration_seconds")
           .Help("Duration of backend calls")
           .Register(*registry);
+  prometheus::Family<prometheus::Gauge>& slot_waiting_family =
+      prometheus::BuildGauge()
+          .Name("sysdig_metrics_adapter_backend_calls_waiting_for_slot")
+          .Help("Backend calls waiting for a free slot (--max-backend-concurrency)")
+          .Register(*registry);
+  prometheus::Gauge& slot_waiting = slot_waiting_family.Add({});
+  prometheus::Family<prometheus::Counter>& slot_refused_family =
+      prometheus::BuildCounter()
+          .Name("sysdig_metrics_adapter_backend_slot_timeouts_total")
+          .Help("Backend calls refused (503) because no slot came free within the request's deadline")
+          .Register(*registry);
+  prometheus::Counter& slot_refused = slot_refused_family.Add({});
   prometheus::Family<prometheus::Counter>& cache_events =
       prometheus::BuildCounter()
           .Name("sysdig_metrics_adapter_cache_events_total")
@@ -110,6 +122,9 @@ void SelfMetrics::backend_call(std::string_view backend, std::string_view outcom
   impl_->backend_requests.Add({{"backend", text(backend)}, {"outcome", text(outcome)}}).Increment();
   impl_->backend_duration.Add({{"backend", text(backend)}}, latency_buckets()).Observe(seconds);
 }
+
+void SelfMetrics::backend_call_waiting(int delta) { impl_->slot_waiting.Increment(static_cast<double>(delta)); }
+void SelfMetrics::backend_slot_refused() { impl_->slot_refused.Increment(); }
 
 void SelfMetrics::cache_hit() { impl_->hits.Increment(); }
 void SelfMetrics::cache_miss() { impl_->misses.Increment(); }

@@ -20,6 +20,10 @@ class SelfMetrics {
 
   // Backend calls. outcome: success, error (an HTTP error status), unavailable (no answer).
   void backend_call(std::string_view backend, std::string_view outcome, double seconds);
+  // Calls waiting for a free slot under --max-backend-concurrency (+1 when one starts waiting, -1
+  // when it stops), and calls refused because no slot came free within their request's deadline.
+  void backend_call_waiting(int delta);
+  void backend_slot_refused();
 
   void cache_hit();
   void cache_miss();

@@ -45,8 +45,11 @@ http::OutgoingRequest PromqlClient::instant_query_request(const std::string& que
   return request;
 }
 
-std::vector<PromqlSample> PromqlClient::instant_query(const std::string& query, api::Clock::time_point time) const {
-  auto result = call_backend(endpoint_, instant_query_request(query, time), prometheus_error);
+std::vector<PromqlSample> PromqlClient::instant_query(const std::string& query, api::Clock::time_point time,
+                                                     const api::Deadline& deadline) const {
+  http::OutgoingRequest request = instant_query_request(query, time);
+  request.deadline = deadline;
+  auto result = call_backend(endpoint_, std::move(request), prometheus_error);
   return parse_or_fail<std::vector<PromqlSample>>(endpoint_, result.body, parse_instant_query_response);
 }
 

@@ -61,8 +61,9 @@ api::Clock::time_point PromqlProvider::evaluation_time(const config::ResolvedRul
   return now_() - rule.query_offset.value_or(options_.default_query_offset);
 }
 
-std::vector<PromqlSample> PromqlProvider::run(const config::ResolvedRule& rule, const std::string& query) const {
-  return client_.instant_query(query, evaluation_time(rule));
+std::vector<PromqlSample> PromqlProvider::run(const config::ResolvedRule& rule, const std::string& query,
+                                              const api::Deadline& deadline) const {
+  return client_.instant_query(query, evaluation_time(rule), deadline);
 }
 
 api::MetricValue PromqlProvider::get_metric_by_name(const ObjectQuery& q) {
@@ -71,7 +72,7 @@ api::MetricValue PromqlProvider::get_metric_by_name(const ObjectQuery& q) {
   reject_scope_labels(*config, q.metric_selector, "metricLabelSelector");
   auto scope = object_scope(labels(*config), options_.cluster_name, q);
   std::string series = series_name(rule, q.metric);
-  auto samples = run(rule, build_query(rule, series, scope, q.metric_selector));
+  auto samples = run(rule, build_query(rule, series, scope, q.metric_selector), q.deadline);
 
   std::vector<std::pair<api::Quantity, api::Clock::time_point>> values;
   for (const auto& s : samples) {
@@ -111,13 +112,13 @@ std::vector<api::MetricValue> PromqlProvider::get_metric_by_selector(const Selec
   std::vector<PromqlSample> own_samples;
   std::shared_ptr<const std::vector<PromqlSample>> batched;
   if (wanted.empty()) {
-    own_samples = run(rule, build_query(rule, series, scope, q.metric_selector));
+    own_samples = run(rule, build_query(rule, series, scope, q.metric_selector), q.deadline);
   } else {
     // Requests differing only in their pods can share one query over all of them.
     const std::string key = q.namespace_ + '\n' + q.metric + '\n' + q.metric_selector.to_string();
     batched = batcher_.submit(key, wanted, [&](const std::set<std::string>& pods) {
       auto pods_scope_of_batch = pods_scope(labels(*config), options_.cluster_name, q.namespace_, {pods.begin(), pods.end()});
-      return run(rule, build_query(rule, series, pods_scope_of_batch, q.metric_selector));
+      return run(rule, build_query(rule, series, pods_scope_of_batch, q.metric_selector), q.deadline);
     });
   }
   const auto& samples = batched ? *batched : own_samples;
@@ -151,7 +152,7 @@ std::vector<api::ExternalMetricValue> PromqlProvider::get_external_metric(const 
   reject_scope_labels(*config, q.metric_selector, "labelSelector");
   auto scope = external_scope(labels(*config), options_.cluster_name, rule.namespaced ? q.namespace_ : "");
   std::string series = series_name(rule, q.metric);
-  auto samples = run(rule, build_query(rule, series, scope, q.metric_selector));
+  auto samples = run(rule, build_query(rule, series, scope, q.metric_selector), q.deadline);
   std::int64_t window = rule.window.count();
   std::vector<api::ExternalMetricValue> items;
   for (const auto& s : samples) {

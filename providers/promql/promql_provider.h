@@ -53,7 +53,8 @@ class PromqlProvider final : public MetricsProvider {
                           const api::LabelSelector& series_selector) const;
   const config::LabelMapping& labels(const config::AdapterConfig& config) const;
   api::Clock::time_point evaluation_time(const config::ResolvedRule& rule) const;
-  std::vector<PromqlSample> run(const config::ResolvedRule& rule, const std::string& query) const;
+  std::vector<PromqlSample> run(const config::ResolvedRule& rule, const std::string& query,
+                                const api::Deadline& deadline) const;
 
   PromqlProviderOptions options_;
   std::shared_ptr<const config::ConfigSource> config_;

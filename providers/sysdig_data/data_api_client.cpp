@@ -17,8 +17,9 @@ constexpr int kMaxDescriptorPages = 100;  // a bound against a backend that neve
 
 DataApiClient::DataApiClient(BackendEndpoint endpoint) : endpoint_(std::move(endpoint)) {}
 
-std::vector<DataRow> DataApiClient::query(const DataApiQuery& query) const {
+std::vector<DataRow> DataApiClient::query(const DataApiQuery& query, const api::Deadline& deadline) const {
   http::OutgoingRequest request;
+  request.deadline = deadline;
   request.method = "POST";
   request.url = endpoint_.base_url + "/api/data";
   request.headers.emplace_back("Content-Type", "application/json");

@@ -16,7 +16,8 @@ class DataApiClient {
   // endpoint.base_url is the Sysdig endpoint root, e.g. "https://app.sysdigcloud.com".
   explicit DataApiClient(BackendEndpoint endpoint);
 
-  std::vector<DataRow> query(const DataApiQuery& query) const;
+  // Bounded by the API request's deadline as well as the backend timeout.
+  std::vector<DataRow> query(const DataApiQuery& query, const api::Deadline& deadline = {}) const;
   // Ids of every metric (not tag) in the catalogue, page by page.
   std::vector<std::string> metric_ids() const;
 

@@ -144,3 +144,4 @@ class DoubleTestCase(unittest.TestCase):
         self.double.control("POST", "token", {"token": self.double.token})
         self.double.control("DELETE", "faults")
         self.double.control("DELETE", "requests")
+        self.double.control("DELETE", "concurrency")

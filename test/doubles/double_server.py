@@ -6,7 +6,8 @@ This module does everything else, the same way for every double:
 - the threaded HTTP/1.1 server (HTTPS when given a TLS context), with the TLS handshake in each connection's thread;
 - recording every API request, then applying the first matching fault rule (status, garbage, truncate, drop, hang,
   oversize, latency; each with an optional count and path prefix) before the service answers;
-- the /_control/ API: faults, requests, fixture and token, plus any routes a double adds;
+- counting API requests in flight and their peak (for tests of the adapter's concurrency cap);
+- the /_control/ API: faults, requests, concurrency, fixture and token, plus any routes a double adds;
 - running as a script: the shared flags, the one JSON line on stdout, and a clean exit on SIGTERM or SIGINT.
 
 Python 3.11, standard library only.
@@ -16,12 +17,14 @@ import dataclasses
 import http.server
 import json
 import secrets
+import select
 import signal
 import socket
 import socketserver
 import ssl
 import sys
 import threading
+import time
 import traceback
 import urllib.parse
 
@@ -165,6 +168,8 @@ class ImitatedService:
         self._token = token
         self._faults = []
         self._requests = []
+        self._in_flight = 0
+        self._peak = 0
 
     # -- hooks --------------------------------------------------------------------------------------------
     def api_reply(self, method, target, headers, body):
@@ -238,6 +243,24 @@ class ImitatedService:
         with self.lock:
             self._requests.clear()
 
+    # -- concurrency --------------------------------------------------------------------------------------
+    def request_started(self):
+        with self.lock:
+            self._in_flight += 1
+            self._peak = max(self._peak, self._in_flight)
+
+    def request_finished(self):
+        with self.lock:
+            self._in_flight -= 1
+
+    def concurrency(self):
+        with self.lock:
+            return {"in_flight": self._in_flight, "peak": self._peak}
+
+    def reset_peak(self):
+        with self.lock:
+            self._peak = self._in_flight
+
 
 def is_form(content_type):
     return content_type.split(";")[0].strip().lower() == "application/x-www-form-urlencoded"
@@ -293,6 +316,12 @@ def control_requests(service, method, body):
     return json_reply(200, service.requests())
 
 
+def control_concurrency(service, method, body):
+    if method == "DELETE":
+        service.reset_peak()
+    return json_reply(200, service.concurrency())
+
+
 def control_fixture(service, method, body):
     document = parse_json_body(body)
     try:
@@ -313,6 +342,7 @@ def control_token(service, method, body):
 SHARED_CONTROL_ROUTES = {
     "/_control/faults": (("GET", "POST", "DELETE"), control_faults),
     "/_control/requests": (("GET", "DELETE"), control_requests),
+    "/_control/concurrency": (("GET", "DELETE"), control_concurrency),
     "/_control/fixture": (("POST",), control_fixture),
     "/_control/token": (("POST",), control_token),
 }
@@ -402,11 +432,45 @@ class DoubleRequestHandler(http.server.BaseHTTPRequestHandler):
             return
         # Recording comes first and faults before the service's auth check, so faulted and 401 requests show too.
         service.record(request_record(self.command, self.path, self.headers, body, service.records_form))
-        fault = service.take_fault(path)
-        if fault is not None and fault.latency_ms and self.server.stopping.wait(fault.latency_ms / 1000):
-            self.close_connection = True
-            return
-        self.answer(fault, path, body)
+        # In flight from here until the first byte of the answer (or the hang-up), latency included. Not until
+        # the last byte: the client may see that and send its next request before this thread counts it done.
+        service.request_started()
+        self.in_flight = True
+        try:
+            fault = service.take_fault(path)
+            if fault is not None and fault.latency_ms and not self.delay(fault.latency_ms / 1000):
+                self.close_connection = True
+                return
+            self.answer(fault, path, body)
+        finally:
+            self.answer_started()
+
+    def answer_started(self):
+        if getattr(self, "in_flight", False):
+            self.in_flight = False
+            self.server.service.request_finished()
+
+    def delay(self, seconds):
+        """Waits `seconds` before answering. False when the answer is not worth sending any more: the double is
+        stopping, or the client hung up (Go servers cancel a request whose client went away; on HTTPS that is not
+        seen before the answer is written)."""
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            if self.server.stopping.is_set() or self.client_hung_up(min(left, 0.05)):
+                return False
+        return True
+
+    def client_hung_up(self, wait):
+        """Waits up to `wait` seconds for the client to hang up; True when it did."""
+        sock = self.connection
+        if isinstance(sock, ssl.SSLSocket):
+            time.sleep(wait)  # peeking is not possible under TLS
+            return False
+        try:
+            readable, _, _ = select.select([sock], [], [], wait)
+            return bool(readable) and sock.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True
 
     def answer(self, fault, path, body):
         mode = fault.mode if fault else None
@@ -450,6 +514,7 @@ class DoubleRequestHandler(http.server.BaseHTTPRequestHandler):
 
     # -- response side --------------------------------------------------------------------------------------
     def send_head(self, status, content_type, length=None, headers=None):
+        self.answer_started()
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         if length is None:

@@ -252,6 +252,46 @@ class PagingTests(DoubleTestCase):
                 self.assert_status(self.double.request("GET", pods_path("default", **params)), 400, "BadRequest")
 
 
+class WatchTests(DoubleTestCase):
+    def watch_lines(self, namespace, **params):
+        """The event lines of one watch, read to its end (timeoutSeconds keeps it short)."""
+        response = self.double.request("GET", pods_path(namespace, watch="1", **params))
+        self.assertEqual(response.status, 200, response.body)
+        return [json.loads(line) for line in response.body.decode().splitlines() if line.strip()]
+
+    def test_changes_after_a_list_arrive_as_events_with_increasing_versions(self):
+        listed = self.list_pods("default")
+        version = listed["metadata"]["resourceVersion"]
+        with open(FIXTURE) as f:
+            document = json.load(f)
+        document["items"] = [p for p in document["items"] if p["metadata"]["name"] != "redis-1"]
+        document["items"][0]["metadata"]["labels"]["extra"] = "yes"
+        self.double.control("POST", "fixture", document)
+        events = self.watch_lines("default", resourceVersion=version, timeoutSeconds="1")
+        changes = [(e["type"], e["object"]["metadata"]["name"]) for e in events]
+        self.assertEqual(changes, [("MODIFIED", "kuard-7d4f-1"), ("DELETED", "redis-1")])
+        versions = [int(e["object"]["metadata"]["resourceVersion"]) for e in events]
+        self.assertEqual(versions, sorted(versions))
+        self.assertGreater(versions[0], int(version))
+        self.assertEqual(events[0]["object"]["metadata"]["labels"]["extra"], "yes")
+        self.assertEqual(events[0]["object"]["kind"], "Pod")
+
+    def test_no_version_starts_with_every_pod_and_bookmarks_when_asked(self):
+        events = self.watch_lines("payments", timeoutSeconds="2", allowWatchBookmarks="true")
+        added = [e["object"]["metadata"]["name"] for e in events if e["type"] == "ADDED"]
+        self.assertEqual(added, ["kuard-7d4f-1", "kuard-7d4f-2"])
+        self.assertIn("BOOKMARK", [e["type"] for e in events])
+
+    def test_a_compacted_version_is_a_410_error_event(self):
+        version = self.list_pods("default")["metadata"]["resourceVersion"]
+        self.double.control("POST", "fixture", {"kind": "List", "items": []})
+        self.double.control("POST", "compact")
+        events = self.watch_lines("default", resourceVersion=version, timeoutSeconds="5")
+        self.assertEqual(len(events), 1)
+        self.assertEqual((events[0]["type"], events[0]["object"]["code"], events[0]["object"]["reason"]),
+                         ("ERROR", 410, "Expired"))
+
+
 class FaultAndRecordingTests(DoubleTestCase):
     def test_status_fault_uses_status_json_and_counts_down(self):
         self.double.control("POST", "faults", {"status": 429, "count": 1, "headers": {"Retry-After": "1"}})

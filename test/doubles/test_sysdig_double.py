@@ -5,6 +5,7 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 import urllib.parse
@@ -351,6 +352,25 @@ class FaultTests(DoubleTestCase):
         with self.assertRaises((http.client.RemoteDisconnected, ConnectionError)):
             self.double.request("GET", self.DESCRIPTORS)
         self.assertEqual(self.double.request("GET", self.DESCRIPTORS).status, 200)
+
+    def test_concurrency_reports_requests_in_flight_and_their_peak(self):
+        self.set_fault(latency_ms=400, path_prefix="/prometheus")
+        self.assertEqual(self.double.control("GET", "concurrency").json(), {"in_flight": 0, "peak": 0})
+        threads = [threading.Thread(target=self.query, args=(REQUEST_COUNT,)) for _ in range(3)]
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + 5
+        while self.double.control("GET", "concurrency").json()["in_flight"] < 3 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        self.assertEqual(self.double.control("GET", "concurrency").json(), {"in_flight": 3, "peak": 3})
+        for t in threads:
+            t.join()
+        self.assertEqual(self.double.request("GET", self.DESCRIPTORS).status, 200)  # one at a time
+        # A request stops counting just after its last byte is sent, so the client may see it first.
+        while self.double.control("GET", "concurrency").json()["in_flight"] and time.monotonic() < deadline:
+            time.sleep(0.01)
+        self.assertEqual(self.double.control("GET", "concurrency").json(), {"in_flight": 0, "peak": 3})
+        self.assertEqual(self.double.control("DELETE", "concurrency").json(), {"in_flight": 0, "peak": 0})
 
     def test_hang_never_answers_and_blocks_nobody_else(self):
         self.set_fault(mode="hang", path_prefix="/prometheus")

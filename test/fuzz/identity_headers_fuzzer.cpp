@@ -35,9 +35,9 @@ const Fixture& fixture() {
     f.client_ca_pem = server::generate_self_signed_certificate("client-ca").certificate_pem;
     f.untrusted_pem = server::generate_self_signed_certificate("front-proxy-client").certificate_pem;
     auth::RequestHeaderSettings settings;
-    settings.front_proxy_ca.emplace(f.front_proxy_ca_pem, "front-proxy CA");
+    settings.front_proxy_ca = std::make_shared<auth::ClientCertificateVerifier>(f.front_proxy_ca_pem, "front-proxy CA");
     f.authenticator = std::make_unique<auth::Authenticator>(
-        std::move(settings), auth::ClientCertificateVerifier(f.client_ca_pem, "client CA"), nullptr);
+        std::move(settings), std::make_shared<auth::ClientCertificateVerifier>(f.client_ca_pem, "client CA"), nullptr);
     return f;
   }();
   return f;

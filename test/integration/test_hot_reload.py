@@ -119,3 +119,88 @@ class TokenRotationTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ClientCaRotationTest(unittest.TestCase):
+    """--client-ca-file is re-read on change and on SIGHUP: a certificate from the new CA is accepted,
+    one from the old CA refused, on connections opened before the reload too; a broken file keeps the
+    CA in force."""
+
+    DISCOVERY = "/apis/custom.metrics.k8s.io/v1beta1"
+
+    def setUp(self):
+        import ssl  # noqa: F401  (as above: only these tests need it)
+        from double_processes import KubeApiDouble
+        from tls_material import CertificateAuthority
+        self.tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(self.tmp.cleanup)
+        d = self.tmp.name
+        old_ca = CertificateAuthority(d, "old")
+        new_ca = CertificateAuthority(d, "new")
+        self.alice = old_ca.issue_client("alice")
+        self.bob = new_ca.issue_client("bob")
+        self.new_ca_pem = new_ca.pem()
+        self.ca_file = os.path.join(d, "client-ca.crt")
+        write(self.ca_file, old_ca.pem())
+        self.kube = KubeApiDouble()
+        self.addCleanup(self.kube.stop)
+        # No ConfigMap: the flag alone configures client certificates.
+        self.kube.control("POST", "policy", {"rules": [{"users": ["alice", "bob"], "verbs": ["get"],
+                                                        "nonResourceURLs": ["/apis", "/apis/*"]}]})
+        kubeconfig = self.kube.write_kubeconfig(os.path.join(d, "kubeconfig"))
+        self.adapter = Adapter("--kubeconfig", kubeconfig, "--backend", "push", "--client-ca-file", self.ca_file,
+                               anonymous=False)
+        self.addCleanup(self.adapter.stop)
+
+    def connect(self, cert):
+        import http.client
+        import ssl
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        context.load_cert_chain(*cert)
+        return http.client.HTTPSConnection("127.0.0.1", self.adapter.port, context=context, timeout=10)
+
+    def status(self, cert, conn=None):
+        own = conn is None
+        conn = conn or self.connect(cert)
+        try:
+            conn.request("GET", self.DISCOVERY)
+            r = conn.getresponse()
+            r.read()
+            return r.status
+        finally:
+            if own:
+                conn.close()
+
+    def wait_for_log(self, text, seconds=8):
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            lines = [json.loads(l) for l in self.adapter.log_lines if text in l]
+            if lines:
+                return lines
+            time.sleep(0.1)
+        self.fail(f"no log line with {text!r}:\n" + "".join(self.adapter.log_lines[-20:]))
+
+    def test_a_rotated_client_ca_file_is_put_in_force_and_a_broken_one_rejected(self):
+        self.assertEqual(self.status(self.alice), 200)
+        bobs_connection = self.connect(self.bob)  # opened before the rotation, kept open across it
+        self.addCleanup(bobs_connection.close)
+        self.assertEqual(self.status(self.bob, bobs_connection), 401)
+        socket_before = bobs_connection.sock
+        self.assertIsNotNone(socket_before)  # kept alive after the 401
+
+        write(self.ca_file, self.new_ca_pem)  # picked up by the file watcher
+        (reloaded,) = self.wait_for_log('"CA reloaded"')
+        self.assertEqual((reloaded["flag"], reloaded["trigger"]), ("--client-ca-file", "file change"))
+        self.assertEqual(self.status(self.bob, bobs_connection), 200)
+        self.assertIs(bobs_connection.sock, socket_before)  # the same connection: nothing was dropped
+        self.assertEqual(self.status(self.bob), 200)
+        self.assertEqual(self.status(self.alice), 401)
+
+        write(self.ca_file, "-----BEGIN CERTIFICATE-----\nbroken\n-----END CERTIFICATE-----\n")
+        self.adapter.proc.send_signal(signal.SIGHUP)
+        rejected = self.wait_for_log("CA reload rejected")
+        self.assertIn("no CA certificate could be read from " + self.ca_file, rejected[0]["error"])
+        self.assertEqual(self.status(self.bob), 200)  # the CA in force stays
+        self.assertEqual(self.status(self.alice), 401)

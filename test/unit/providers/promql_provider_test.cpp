@@ -55,7 +55,7 @@ struct Fixture {
                                         config::SecretToken::literal("s3cret"), backend.transport()};
     return std::make_unique<PromqlProvider>(
         options, std::make_shared<config::ConfigSource>(config), PromqlClient(endpoint),
-        [this](const std::string&, const api::LabelSelector& selector) {
+        [this](const std::string&, const api::LabelSelector& selector, const api::Deadline&) {
           std::vector<std::string> out;
           for (const auto& p : pods) {
             if (selector.matches(p.labels)) out.push_back(p.name);
@@ -66,7 +66,7 @@ struct Fixture {
   }
 };
 
-providers::ObjectQuery service_query() { return {"default", {"services", ""}, "kuard", "net.http.request.count", {}}; }
+providers::ObjectQuery service_query() { return {"default", {"services", ""}, "kuard", "net.http.request.count", {}, {}}; }
 
 MetricsError::Kind kind_of(const std::function<void()>& f, std::string* message = nullptr) {
   try {
@@ -123,7 +123,7 @@ TEST_CASE("absentAs answers its value only when a rule sets it") {
 TEST_CASE("pods/* lists pods, sends one grouped query and answers only listed pods") {
   Fixture f;
   f.backend.body = vector_of({{"a", "1.5"}, {"b", "2"}, {"zombie", "99"}});
-  providers::SelectorQuery q{"default", {"pods", ""}, api::LabelSelector::parse("app=x"), "net.http.request.count", {}};
+  providers::SelectorQuery q{"default", {"pods", ""}, api::LabelSelector::parse("app=x"), "net.http.request.count", {}, {}};
   auto values = f.provider()->get_metric_by_selector(q);
   REQUIRE(values.size() == 2);
   CHECK(values[0].described_object.name == "a");
@@ -156,7 +156,7 @@ TEST_CASE("a rule's query template is filled with scoped matchers") {
   rule.metric = "requests";
   rule.query = "sum by (<<.GroupBy>>) (rate(<<.Series>>{<<.LabelMatchers>>}[<<.Window>>]))";
   f.backend.body = R"({"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"3"]}]}})";
-  f.provider()->get_metric_by_name({"default", {"services", ""}, "kuard", "requests", {}});
+  f.provider()->get_metric_by_name({"default", {"services", ""}, "kuard", "requests", {}, {}});
   REQUIRE(f.backend.requests.size() == 1);
   CHECK_THAT(f.backend.requests[0].body,
              Catch::Contains("sum+by+%28kube_service_name%29+%28rate%28requests%7Bkube_cluster_name%3D%22prod%22"));

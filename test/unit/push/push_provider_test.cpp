@@ -14,7 +14,7 @@ struct FakeClock {
 };
 
 providers::ObjectQuery object(std::string ns, std::string resource, std::string name, std::string metric) {
-  return {std::move(ns), api::GroupResource::parse(resource), std::move(name), std::move(metric), {}};
+  return {std::move(ns), api::GroupResource::parse(resource), std::move(name), std::move(metric), {}, {}};
 }
 
 MetricsError::Kind error_kind(const std::function<void()>& f) {
@@ -82,7 +82,7 @@ TEST_CASE("selector query returns one item per matching object of that namespace
   push.write_object_value(object("default", "services", "f", "m"), R"({"value":"6","labels":{"app":"kuard"}})");
   push.write_object_value(object("default", "pods.metrics.example.com", "g", "m"), R"({"value":"7","labels":{"app":"kuard"}})");
 
-  providers::SelectorQuery q{"default", {"pods", ""}, api::LabelSelector::parse("app=kuard"), "m", {}};
+  providers::SelectorQuery q{"default", {"pods", ""}, api::LabelSelector::parse("app=kuard"), "m", {}, {}};
   auto values = push.get_metric_by_selector(q);
   REQUIRE(values.size() == 2);
   CHECK(values[0].described_object.name == "a");
@@ -94,7 +94,7 @@ TEST_CASE("labels are kept when a later write omits them") {
   PushProvider push(std::chrono::minutes(10));
   push.write_object_value(object("default", "pods", "a", "m"), R"({"value":"1","labels":{"app":"kuard"}})");
   push.write_object_value(object("default", "pods", "a", "m"), "5");
-  providers::SelectorQuery q{"default", {"pods", ""}, api::LabelSelector::parse("app=kuard"), "m", {}};
+  providers::SelectorQuery q{"default", {"pods", ""}, api::LabelSelector::parse("app=kuard"), "m", {}, {}};
   auto values = push.get_metric_by_selector(q);
   REQUIRE(values.size() == 1);
   CHECK(values[0].value.to_string() == "5");
@@ -119,12 +119,12 @@ TEST_CASE("external values are kept per namespace and selected by their labels")
   push.write_external_value("default", "queue", R"({"value":"30","metricLabels":{"queue":"orders"}})");
   push.write_external_value("default", "queue", R"({"value":"2","metricLabels":{"queue":"mail"}})");
   push.write_external_value("other", "queue", R"({"value":"99","metricLabels":{"queue":"orders"}})");
-  auto values = push.get_external_metric({"default", "queue", api::LabelSelector::parse("queue=orders")});
+  auto values = push.get_external_metric({"default", "queue", api::LabelSelector::parse("queue=orders"), {}});
   REQUIRE(values.size() == 1);
   CHECK(values[0].value.to_string() == "30");
   CHECK(values[0].metric_labels == api::Labels{{"queue", "orders"}});
-  CHECK(push.get_external_metric({"default", "queue", {}}).size() == 2);
-  CHECK(push.get_external_metric({"default", "nothing", {}}).empty());
+  CHECK(push.get_external_metric({"default", "queue", {}, {}}).size() == 2);
+  CHECK(push.get_external_metric({"default", "nothing", {}, {}}).empty());
   REQUIRE(push.list_external_metrics().size() == 1);
   CHECK(push.list_external_metrics()[0].metric == "queue");
 }

@@ -1,0 +1,55 @@
+#include "lib/cache/query_cache.h"
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <future>
+#include <thread>
+
+using sma::api::Deadline;
+using sma::cache::QueryCache;
+using sma::cache::QueryCacheOptions;
+using sma::http::FetchError;
+using sma::http::FetchResult;
+using namespace std::chrono_literals;
+
+namespace {
+
+bool never_failed(const FetchResult&) { return false; }
+
+}  // namespace
+
+TEST_CASE("waiting on an identical call in flight ends at the waiter's deadline", "[query_cache]") {
+  QueryCache cache(QueryCacheOptions{});
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<int> fetches{0};
+  auto slow = [&] {
+    ++fetches;
+    released.wait();
+    return FetchResult{200, "answer", "application/json", ""};
+  };
+  std::promise<void> leading;
+  std::thread leader([&] {
+    leading.set_value();
+    CHECK(cache.get("q", slow, never_failed).body == "answer");
+  });
+  leading.get_future().wait();
+  while (fetches == 0) std::this_thread::sleep_for(1ms);
+
+  auto deadline = Deadline::after(30ms);
+  try {
+    cache.get("q", slow, never_failed, deadline);
+    FAIL("a coalesced waiter outlived its deadline");
+  } catch (const FetchError& e) {
+    CHECK(e.kind() == FetchError::Kind::Timeout);
+  }
+  CHECK(deadline.expired());
+
+  release.set_value();
+  leader.join();
+  CHECK(fetches == 1);  // the waiter that gave up did not start a call of its own
+  // The call it gave up on still filled the cache for everyone else.
+  CHECK(cache.get("q", slow, never_failed, Deadline::after(0ms)).body == "answer");
+  CHECK(fetches == 1);
+}
