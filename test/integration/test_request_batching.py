@@ -55,7 +55,7 @@ class BatchingCase:
         return values
 
     def test_requests_within_the_window_share_one_query_and_keep_their_own_pods(self):
-        self.start("--batch-window", "300ms")
+        self.start("--batch-window", "1s")
         values = self.ask_together(["app%3Dkuard", "app%3Dredis", "statefulset.kubernetes.io%2Fpod-name%3Dredis-1",
                                     "app%3Dkuard"])
         self.assertEqual(values["app%3Dkuard"], KUARD)
@@ -76,7 +76,7 @@ class BatchingCase:
         self.assertEqual(len(self.sysdig.query_requests()), 2)
 
     def test_a_failed_batch_query_fails_every_member_with_503(self):
-        self.start("--batch-window", "300ms")
+        self.start("--batch-window", "1s")
         self.sysdig.inject(mode="status", status=503)
         answers = []
         threads = [threading.Thread(target=lambda s=s: answers.append(self.adapter.get(PODS + s)))
