@@ -674,7 +674,7 @@ class Soak:
     def run(self):
         a = self.args
         self.start()
-        warmup = a.warmup if a.warmup is not None else min(60.0, max(5.0, a.duration * 0.1))
+        warmup = a.warmup if a.warmup is not None else min(60.0, max(5.0, a.duration * 0.1), a.duration / 2)
         self.warmup_s = warmup
         self.say(f"{len(self.cycle)} requests per cycle over {sum(len(v) for v in self.cases.values())} cases; "
                  f"{a.rate} req/s on {a.connections} connections for {a.duration:g} s (warm-up {warmup:g} s)")
@@ -844,7 +844,7 @@ def main(argv=None):
     parser.add_argument("--connections", type=int, default=16, help="TLS keep-alive connections (default 16)")
     parser.add_argument("--warmup", type=float, default=None,
                         help="seconds before the RSS baseline and the latency record (default 10%% of the duration, "
-                             "5 to 60 s)")
+                             "5 to 60 s, at most half the duration)")
     parser.add_argument("--cache-ttl", default="1s", help="the adapter's --cache-ttl (default 1s)")
     parser.add_argument("--no-rss-check", dest="rss_check", action="store_false",
                         help="do not fail on RSS growth (always off for a sanitizer build)")
