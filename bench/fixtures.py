@@ -145,3 +145,95 @@ def write_all(directory):
         paths[name] = path
     paths["pod_bytes"] = len(json.dumps(_pod(0), separators=(",", ":")))
     return paths
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The soak's fixtures (bench/soak.py). bench/soak.py computes every expected answer from these documents.
+# Values are multiples of 1/4 (or integers) wherever the double sums or compares several series, so its
+# float arithmetic is exact in any order; finer values (cpu.cores.used) are only ever read one series at a
+# time, and check the rounding of quantities finer than 1m.
+# ---------------------------------------------------------------------------------------------------------
+
+SOAK_NAMESPACE = "soak"
+SOAK_OTHER_NAMESPACE = "soak-other"     # same pod names, other values: a query that leaks gets a wrong sum
+SOAK_OTHER_CLUSTER = "elsewhere"        # likewise in another cluster
+SOAK_DEPLOYMENTS = [f"web-{i}" for i in range(8)]
+SOAK_PODS_PER_DEPLOYMENT = 3
+SOAK_STATEFULSET = "db"
+SOAK_STATEFULSET_PODS = ["db-0", "db-1"]
+SOAK_METRICS = ("net.http.request.count", "memory.used.bytes", "cpu.cores.used")
+SOAK_EXTERNAL = "queue.depth"
+SOAK_EXTERNAL_SERIES = "sysdig_queue_depth"
+
+# The rules file: sum over an object's series by default, max for memory; one external metric.
+SOAK_RULES = f"""rules:
+  - external: {SOAK_EXTERNAL}
+    series: {SOAK_EXTERNAL_SERIES}
+  - metric: memory.used.bytes
+    aggregation: max
+  - metricRegex: ".*"
+"""
+
+
+def _soak_pod_series(cluster, namespace, offset):
+    """(labels, {metric: value}) per pod of the Deployments and the StatefulSet."""
+    out = []
+    for d, deployment in enumerate(SOAK_DEPLOYMENTS):
+        for p in range(SOAK_PODS_PER_DEPLOYMENT):
+            labels = {"kube_cluster_name": cluster, "kube_namespace_name": namespace,
+                      "kube_workload_type": "deployment", "kube_workload_name": deployment,
+                      "kube_deployment_name": deployment, "kube_service_name": deployment,
+                      "kube_pod_name": f"{deployment}-{p}"}
+            out.append((labels, {"net.http.request.count": offset + 10 * d + p + 0.25 * (p + 1),
+                                 "memory.used.bytes": offset + (d + 1) * 100_000_000 + p * 4096 + 7,
+                                 "cpu.cores.used": 0.0004 + d * 0.0125 + p * 0.001}))
+    for p, pod in enumerate(SOAK_STATEFULSET_PODS):
+        labels = {"kube_cluster_name": cluster, "kube_namespace_name": namespace,
+                  "kube_workload_type": "statefulset", "kube_workload_name": SOAK_STATEFULSET,
+                  "kube_statefulset_name": SOAK_STATEFULSET, "kube_service_name": SOAK_STATEFULSET,
+                  "kube_pod_name": pod}
+        out.append((labels, {"net.http.request.count": offset + 2.5 + p, "memory.used.bytes": offset + 12_000 * (p + 1),
+                             "cpu.cores.used": 1.5 + p * 0.0015}))
+    return out
+
+
+def soak_sysdig():
+    series = []
+    for cluster, namespace, offset in ((CLUSTER, SOAK_NAMESPACE, 0), (CLUSTER, SOAK_OTHER_NAMESPACE, 1000),
+                                       (SOAK_OTHER_CLUSTER, SOAK_NAMESPACE, 2000)):
+        for labels, values in _soak_pod_series(cluster, namespace, offset):
+            for metric, value in values.items():
+                series.append({"metric": metric, "labels": labels, "value": value})
+        # A finished pod still has series: pods/* must not list it (the Kubernetes API says it Succeeded).
+        series.append({"metric": "net.http.request.count", "value": offset + 99.75,
+                       "labels": {"kube_cluster_name": cluster, "kube_namespace_name": namespace,
+                                  "kube_pod_name": "web-0-done"}})
+        for queue, priority, value in (("orders", "high", 42), ("orders", "low", 8.5), ("emails", "low", 7.25),
+                                       ("billing", "high", 3)):
+            series.append({"metric": SOAK_EXTERNAL, "promql_name": SOAK_EXTERNAL_SERIES, "value": offset + value,
+                           "labels": {"kube_cluster_name": cluster, "kube_namespace_name": namespace,
+                                      "queue": queue, "priority": priority}})
+    return {"series": series}
+
+
+def _soak_kube_pod(name, namespace, labels, phase="Running"):
+    return {"kind": "Pod", "apiVersion": "v1",
+            "metadata": {"name": name, "namespace": namespace, "labels": labels},
+            "spec": {"nodeName": "node-1", "containers": [{"name": "main", "image": "registry.example.com/app:1"}]},
+            "status": {"phase": phase}}
+
+
+def soak_kube():
+    items = []
+    for namespace in (SOAK_NAMESPACE, SOAK_OTHER_NAMESPACE):
+        for d, deployment in enumerate(SOAK_DEPLOYMENTS):
+            for p in range(SOAK_PODS_PER_DEPLOYMENT):
+                items.append(_soak_kube_pod(f"{deployment}-{p}", namespace, {
+                    "app": deployment, "tier": "frontend" if d < 4 else "backend",
+                    "track": "canary" if p == 2 else "stable"}))
+        for pod in SOAK_STATEFULSET_PODS:
+            items.append(_soak_kube_pod(pod, namespace, {"app": SOAK_STATEFULSET, "tier": "data"}))
+        items.append(_soak_kube_pod("web-0-done", namespace, {"app": "web-0", "tier": "frontend"}, "Succeeded"))
+        items.append(_soak_kube_pod("web-1-new", namespace, {"app": "web-1", "tier": "frontend"}))  # no series yet
+        items.append(_soak_kube_pod("batch-0", namespace, {"app": "batch"}))                         # no tier label
+    return {"kind": "List", "apiVersion": "v1", "metadata": {}, "items": items}

@@ -5,6 +5,7 @@ Everything listens on 127.0.0.1 only. Every loop here is bounded in count and in
 """
 import http.client
 import json
+import mmap
 import os
 import re
 import signal
@@ -123,6 +124,22 @@ def poll_until_ok(port, context, path, deadline, pause_s=0.001):
         except (OSError, http.client.HTTPException):
             pass
         time.sleep(pause_s)
+    return None
+
+
+def sanitizer_reason(binary):
+    """Why `binary` counts as a sanitizer build (SMA_SANITIZE in the environment, or the runtime in the binary),
+    or None. Its timings and memory say nothing about the product."""
+    flag = os.environ.get("SMA_SANITIZE", "").strip().upper()
+    if flag in ("1", "ON", "TRUE", "YES", "Y"):
+        return "SMA_SANITIZE is set: a sanitizer build"
+    try:
+        with open(binary, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            for marker in (b"__asan_init", b"__tsan_init", b"__msan_init"):
+                if data.find(marker) >= 0:
+                    return f"{binary} is a sanitizer build ({marker.decode()})"
+    except (OSError, ValueError):
+        pass
     return None
 
 

@@ -16,7 +16,6 @@ import argparse
 import contextlib
 import datetime
 import hashlib
-import mmap
 import os
 import platform
 import shutil
@@ -117,20 +116,6 @@ def print_table(rows, out):
 # ---------------------------------------------------------------------------------------------------------
 # Environment checks
 # ---------------------------------------------------------------------------------------------------------
-
-def sanitizer_reason(binary):
-    flag = os.environ.get("SMA_SANITIZE", "").strip().upper()
-    if flag in ("1", "ON", "TRUE", "YES", "Y"):
-        return "SMA_SANITIZE is set: a sanitizer build"
-    try:
-        with open(binary, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
-            for marker in (b"__asan_init", b"__tsan_init", b"__msan_init"):
-                if data.find(marker) >= 0:
-                    return f"{binary} is a sanitizer build ({marker.decode()})"
-    except (OSError, ValueError):
-        pass
-    return None
-
 
 def check_tools(binary):
     missing = [tool for tool in ("nginx", "wrk", "openssl") if shutil.which(tool) is None]
@@ -603,7 +588,7 @@ def main(argv=None):
         raise KeyboardInterrupt  # unwinds through the ExitStack, which stops every process started so far
 
     signal.signal(signal.SIGTERM, interrupted)
-    reason = sanitizer_reason(binary)
+    reason = harness.sanitizer_reason(binary)
     if reason:
         print(f"bench: skipped: {reason}; timings and memory of a sanitizer build say nothing about the product")
         return SKIP

@@ -23,13 +23,23 @@ _live = set()
 
 @atexit.register
 def _kill_leftovers():
-    """A test that failed before stop() must not leave a double running after the test run."""
+    """A test that failed before stop() must not leave a child running after the test run."""
     for proc in list(_live):
         if proc.poll() is None:
             proc.kill()
 
 
+def track(proc):
+    """Registers a child process (a double, or the adapter in test/integration/adapter_process.py) to be killed
+    at interpreter exit if it is still running then; returns it."""
+    _live.add(proc)
+    return proc
+
+
 class Response:
+    """An answer read in full. `body` is what the caller read: bytes here, text for the adapter's runner;
+    json() parses either."""
+
     def __init__(self, status, headers, body):
         self.status = status
         self.headers = headers
@@ -48,7 +58,7 @@ class DoubleProcess:
         self.token = token
         self.proc = subprocess.Popen([sys.executable, script, "--port", "0", *args],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        _live.add(self.proc)
+        track(self.proc)
         self.stderr_lines = []
         # The double logs every request; drain stderr so the pipe never fills up and blocks it.
         self._drainer = threading.Thread(target=self._drain_stderr, daemon=True)

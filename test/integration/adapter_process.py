@@ -1,38 +1,20 @@
 """Starts the real sysdig-metrics-adapter binary on a free loopback port and talks HTTPS to it."""
-import atexit
 import http.client
 import json
 import os
 import queue
 import ssl
 import subprocess
+import sys
 import threading
 import time
 
 BINARY = os.environ.get("SMA_BINARY", os.path.join(os.path.dirname(__file__), "..", "..", "build",
                                                     "sysdig-metrics-adapter"))
 
-
-_live = set()
-
-
-@atexit.register
-def _kill_leftovers():
-    """A test that failed before stop() must not leave a daemon running after the test run."""
-    for proc in list(_live):
-        if proc.poll() is None:
-            proc.kill()
-
-
-class Response:
-    def __init__(self, status, headers, body):
-        self.status = status
-        self.headers = headers
-        self.body = body
-
-    def json(self):
-        return json.loads(self.body)
-
+# The leftover-process killer and the Response type are shared with the doubles' runner (test/doubles).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "doubles"))
+from double_process import Response, track  # noqa: E402
 
 class Adapter:
     """One daemon process. Use as a context manager; stop() sends SIGTERM and waits."""
@@ -46,7 +28,7 @@ class Adapter:
         environment = {k: v for k, v in os.environ.items() if k not in ("SDC_ENDPOINT", "SDC_TOKEN", "CLUSTER_NAME")}
         environment.update(env or {})
         self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment)
-        _live.add(self.proc)
+        track(self.proc)
         self.log_lines = []
         self._lines = queue.Queue()
         threading.Thread(target=self._drain, daemon=True).start()
