@@ -2,6 +2,8 @@
 // the metrics a backend serves for discovery.
 #pragma once
 
+#include <algorithm>
+
 #include <set>
 #include <string>
 #include <vector>
@@ -32,8 +34,10 @@ std::vector<api::ExternalMetricInfo> external_metric_infos(const config::Adapter
 // object of the resource that has data when there is no selector.
 struct ObjectSelection {
   QueryScope scope;
-  std::set<std::string> wanted;  // listed pods; empty = every object the backend has data for
-  bool nothing_selected = false;  // the selector matched no pod: answer an empty list, ask nothing
+  std::vector<std::string> wanted;  // listed pods, sorted; empty = every object the backend has data for
+  bool nothing_selected = false;     // the selector matched no pod: answer an empty list, ask nothing
+
+  bool wants(const std::string& name) const { return wanted.empty() || std::binary_search(wanted.begin(), wanted.end(), name); }
 };
 ObjectSelection select_objects(const config::LabelMapping& labels, const std::string& cluster,
                                const SelectorQuery& query, const PodLister& pods);

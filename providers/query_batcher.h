@@ -3,15 +3,17 @@
 // pods. Each caller gets the shared result and keeps only its own pods from it.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <exception>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <set>
+#include <vector>
 #include <string>
 #include <thread>
 
@@ -20,7 +22,7 @@ namespace sma::providers {
 template <typename Result>
 class QueryBatcher {
  public:
-  using Names = std::set<std::string>;
+  using Names = std::vector<std::string>;  // sorted, no repeats
   using Run = std::function<Result(const Names& names)>;
 
   // A window of 0 turns batching off: every submit runs its own call.
@@ -37,7 +39,10 @@ class QueryBatcher {
       auto open = open_.find(key);
       if (open != open_.end()) {
         batch = open->second;
-        batch->names.insert(names.begin(), names.end());
+        Names merged;
+        merged.reserve(batch->names.size() + names.size());
+        std::set_union(batch->names.begin(), batch->names.end(), names.begin(), names.end(), std::back_inserter(merged));
+        batch->names = std::move(merged);
         batch->done.wait(lock, [&] { return batch->finished; });
         if (batch->error) std::rethrow_exception(batch->error);
         return batch->result;

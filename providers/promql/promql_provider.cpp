@@ -116,9 +116,11 @@ std::vector<api::MetricValue> PromqlProvider::get_metric_by_selector(const Selec
   } else {
     // Requests differing only in their pods can share one query over all of them.
     const std::string key = q.namespace_ + '\n' + q.metric + '\n' + q.metric_selector.to_string();
-    batched = batcher_.submit(key, wanted, [&](const std::set<std::string>& pods) {
-      auto pods_scope_of_batch = pods_scope(labels(*config), options_.cluster_name, q.namespace_, {pods.begin(), pods.end()});
-      return run(rule, build_query(rule, series, pods_scope_of_batch, q.metric_selector), q.deadline);
+    batched = batcher_.submit(key, wanted, [&](const std::vector<std::string>& pods) {
+      // The batch holds at least this request's pods: the same count means the same pods.
+      if (pods.size() == wanted.size()) return run(rule, build_query(rule, series, scope, q.metric_selector), q.deadline);
+      auto batch_scope = pods_scope(labels(*config), options_.cluster_name, q.namespace_, pods);
+      return run(rule, build_query(rule, series, batch_scope, q.metric_selector), q.deadline);
     });
   }
   const auto& samples = batched ? *batched : own_samples;
@@ -126,7 +128,7 @@ std::vector<api::MetricValue> PromqlProvider::get_metric_by_selector(const Selec
   std::map<std::string, api::MetricValue> by_name;  // sorted answers, one per object
   for (const auto& s : samples) {
     auto it = s.labels.find(scope.group_label);
-    if (it == s.labels.end() || (!wanted.empty() && !wanted.count(it->second))) continue;
+    if (it == s.labels.end() || !selection.wants(it->second)) continue;
     auto value = sample_value(s);
     if (!value) continue;
     by_name[it->second] = {describe_object(kinds_, q.resource, q.namespace_, it->second), q.metric,

@@ -104,8 +104,11 @@ std::vector<api::MetricValue> DataApiProvider::get_metric_by_selector(const Sele
   } else {
     // Requests differing only in their pods can share one query over all of them.
     const std::string key = query.namespace_ + '\n' + query.metric + '\n' + query.metric_selector.to_string();
-    batched = batcher_.submit(key, wanted, [&](const std::set<std::string>& pods) {
-      auto scope = pods_scope(config->data_api_labels, options_.cluster_name, query.namespace_, {pods.begin(), pods.end()});
+    batched = batcher_.submit(key, wanted, [&](const std::vector<std::string>& pods) {
+      // The batch holds at least this request's pods: the same count means the same pods.
+      auto scope = pods.size() == wanted.size()
+                       ? selection.scope
+                       : pods_scope(config->data_api_labels, options_.cluster_name, query.namespace_, pods);
       auto data_query = base_query(rule, query.metric, scope, query.metric_selector);
       data_query.paging_to = static_cast<long long>(pods.size()) - 1;  // a segment for every listed pod
       return client_.query(data_query, query.deadline);
@@ -115,7 +118,7 @@ std::vector<api::MetricValue> DataApiProvider::get_metric_by_selector(const Sele
   for (const auto& row : batched ? *batched : own_rows) {
     if (row.keys.empty()) continue;
     const std::string& name = row.keys.front();
-    if (!wanted.empty() && !wanted.count(name)) continue;
+    if (!selection.wants(name)) continue;
     auto value = api::Quantity::from_double(row.value);
     if (!value) continue;
     by_name[name] = {describe_object(kinds_, query.resource, query.namespace_, name), query.metric, to_time_point(row.t),

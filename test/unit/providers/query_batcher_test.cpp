@@ -8,7 +8,7 @@
 
 using namespace std::chrono_literals;
 using sma::providers::QueryBatcher;
-using Names = std::set<std::string>;
+using Names = std::vector<std::string>;  // sorted, as the batcher takes them
 
 namespace {
 
