@@ -7,6 +7,7 @@
 #include <string>
 
 #include "cmd/heap_retention.h"
+#include "lib/http/http_fetcher.h"
 #include "cmd/access_setup.h"
 #include "cmd/adapter_options.h"
 #include "cmd/backend_set.h"
@@ -178,6 +179,9 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
+  // Outgoing calls are a few at a time (a handful of workers, discovery, one watch per namespace).
+  // The pool starts here, after the mask, so its threads never take the shutdown signals.
+  http::set_client_threads(4);
 
   cmd::AdapterOptions options;
   cmd::FlagSet flags;

@@ -2,6 +2,7 @@
 
 #include <cpprest/containerstream.h>
 #include <cpprest/http_client.h>
+#include <pplx/threadpool.h>
 #include <openssl/ssl.h>
 
 #include <algorithm>
@@ -286,6 +287,14 @@ FetchResult HttpFetcher::fetch(const OutgoingRequest& request) {
   result.content_type = header_or_empty(response, web::http::header_names::content_type);
   result.retry_after = header_or_empty(response, "Retry-After");
   return result;
+}
+
+void set_client_threads(std::size_t threads) {
+  try {
+    crossplat::threadpool::initialize_with_threads(threads);
+  } catch (const std::exception&) {
+    // Already running: it keeps its size.
+  }
 }
 
 void StreamCancel::cancel() {

@@ -104,6 +104,11 @@ class HttpFetcher {
   std::unique_ptr<Impl> impl_;
 };
 
+// How many threads carry every outgoing exchange of the process (cpprestsdk's pool, 40 unless
+// set). Call once, before the first HttpFetcher; later calls change nothing. Nothing blocks on
+// those threads: callers wait on their own.
+void set_client_threads(std::size_t threads);
+
 // application/x-www-form-urlencoded encoding of one key or value.
 std::string form_encode(std::string_view text);
 
