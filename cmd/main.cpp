@@ -86,6 +86,7 @@ int serve(const cmd::AdapterOptions& o) {
     auto kind = apiserver::request_kind(r.target);
     metrics.request_finished(kind.kind, kind.version, response.status,
                              std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    cmd::after_answer(response.body.size());
     return response;
   });
   // The plain port answers health and /metrics only, whatever else is asked.
