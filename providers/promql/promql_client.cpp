@@ -8,7 +8,7 @@ namespace {
 // The "error" text of a Prometheus error envelope, if the body is one.
 std::optional<std::string> prometheus_error(std::string_view body) {
   try {
-    parse_instant_query_response(body);
+    parse_instant_query_response(std::string(body));
   } catch (const PromqlResponseError& e) {
     if (e.kind() == PromqlResponseError::Kind::Api) return std::string(e.what());
   }
@@ -23,9 +23,9 @@ std::string unix_seconds(api::Clock::time_point t) {
 }
 
 template <typename T, typename Parse>
-T parse_or_fail(const BackendEndpoint& endpoint, std::string_view body, Parse parse) {
+T parse_or_fail(const BackendEndpoint& endpoint, Parse parse) {
   try {
-    return parse(body);
+    return parse();
   } catch (const PromqlResponseError& e) {
     throw MetricsError(MetricsError::Kind::Internal,
                        endpoint.name + " backend answered something that is not a Prometheus API response: " + e.what());
@@ -50,14 +50,15 @@ std::vector<PromqlSample> PromqlClient::instant_query(const std::string& query, 
   http::OutgoingRequest request = instant_query_request(query, time);
   request.deadline = deadline;
   auto result = call_backend(endpoint_, std::move(request), prometheus_error);
-  return parse_or_fail<std::vector<PromqlSample>>(endpoint_, result.body, parse_instant_query_response);
+  return parse_or_fail<std::vector<PromqlSample>>(
+      endpoint_, [&] { return parse_instant_query_response(std::move(result.body)); });
 }
 
 std::vector<std::string> PromqlClient::metric_names() const {
   http::OutgoingRequest request;
   request.url = endpoint_.base_url + "/api/v1/label/__name__/values";
   auto result = call_backend(endpoint_, request, prometheus_error);
-  return parse_or_fail<std::vector<std::string>>(endpoint_, result.body, parse_label_values_response);
+  return parse_or_fail<std::vector<std::string>>(endpoint_, [&] { return parse_label_values_response(result.body); });
 }
 
 }  // namespace sma::providers::promql

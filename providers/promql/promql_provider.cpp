@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <string_view>
 #include <set>
 #include <stdexcept>
 
@@ -125,26 +126,26 @@ std::vector<api::MetricValue> PromqlProvider::get_metric_by_selector(const Selec
   }
   const auto& samples = batched ? *batched : own_samples;
   std::int64_t window = rule.window.count();
-  std::map<std::string, api::MetricValue> by_name;  // sorted answers, one per object
+  // One answer per object, sorted by name; a later sample of the same object wins. The keys point
+  // into the samples and the selection, which outlive the map.
+  std::map<std::string_view, std::pair<const PromqlSample*, api::Quantity>> chosen;
   for (const auto& s : samples) {
     auto it = s.labels.find(scope.group_label);
     if (it == s.labels.end() || !selection.wants(it->second)) continue;
     auto value = sample_value(s);
     if (!value) continue;
-    by_name[it->second] = {describe_object(kinds_, q.resource, q.namespace_, it->second), q.metric,
-                           to_time_point(s.timestamp), window, *value};
+    chosen.insert_or_assign(it->second, std::pair{&s, std::move(*value)});
   }
   if (rule.absent_as) {
-    for (const auto& name : wanted) {
-      if (!by_name.count(name)) {
-        by_name[name] = {describe_object(kinds_, q.resource, q.namespace_, name), q.metric, evaluation_time(rule), window,
-                         *rule.absent_as};
-      }
-    }
+    for (const auto& name : wanted) chosen.try_emplace(name, nullptr, *rule.absent_as);
   }
   std::vector<api::MetricValue> items;
-  items.reserve(by_name.size());
-  for (auto& [name, value] : by_name) items.push_back(std::move(value));
+  items.reserve(chosen.size());
+  for (auto& [name, choice] : chosen) {
+    const PromqlSample* sample = choice.first;
+    items.push_back({describe_object(kinds_, q.resource, q.namespace_, std::string(name)), q.metric,
+                     sample ? to_time_point(sample->timestamp) : evaluation_time(rule), window, std::move(choice.second)});
+  }
   return items;
 }
 

@@ -43,17 +43,37 @@ const Value& required_member(const Value& object, const std::string& place, cons
 
 // Iterative parsing keeps a deeply nested body from exhausting the stack; invalid UTF-8 is refused
 // so label values stay text that can be written back out as JSON.
-rapidjson::Document parse_json(std::string_view body) {
-  rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(body.data(), body.size());
+constexpr unsigned kParseFlags = rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag;
+
+void check_parsed(const rapidjson::Document& doc, const std::string& excerpt) {
   if (doc.HasParseError()) {
     malformed(std::string("the backend answer is not JSON: ") + rapidjson::GetParseError_En(doc.GetParseError()) +
-              " (at byte " + std::to_string(doc.GetErrorOffset()) + "; it starts \"" +
-              shown(body, kMaxExcerptBytes) + "\")");
+              " (at byte " + std::to_string(doc.GetErrorOffset()) + "; it starts \"" + excerpt + "\")");
   }
   if (!api::json_strings_are_utf8(doc)) {
     malformed("the backend answer holds a string that is not UTF-8 (a lone surrogate escape)");
   }
+}
+
+// Parsing in place: the document's strings point into `body`, which must outlive it. Large answers
+// (a pods/* query over thousands of pods) are parsed without copying each string again.
+rapidjson::Document parse_json_in_place(std::string& body) {
+  // In place, the text ends at its first NUL: one inside would hide whatever follows it.
+  const std::string excerpt = shown(body, kMaxExcerptBytes);  // before parsing rewrites escapes in place
+  if (const auto nul = body.find('\0'); nul != std::string::npos) {
+    malformed("the backend answer is not JSON: a NUL byte (at byte " + std::to_string(nul) + "; it starts \"" + excerpt +
+              "\")");
+  }
+  rapidjson::Document doc;
+  doc.ParseInsitu<kParseFlags>(body.data());
+  check_parsed(doc, excerpt);
+  return doc;
+}
+
+rapidjson::Document parse_json(std::string_view body) {
+  rapidjson::Document doc;
+  doc.Parse<kParseFlags>(body.data(), body.size());
+  check_parsed(doc, shown(body, kMaxExcerptBytes));
   return doc;
 }
 
@@ -117,8 +137,8 @@ std::vector<PromqlSample> read_vector(const Value& result) {
 
 }  // namespace
 
-std::vector<PromqlSample> parse_instant_query_response(std::string_view body) {
-  rapidjson::Document doc = parse_json(body);
+std::vector<PromqlSample> parse_instant_query_response(std::string body) {
+  rapidjson::Document doc = parse_json_in_place(body);
   const Value& data = success_data(doc);
   if (!data.IsObject()) wrong_type("data", "an object", data);
   const Value& type = required_member(data, "data", "resultType");

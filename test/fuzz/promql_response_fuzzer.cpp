@@ -46,7 +46,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view body = fuzz::as_text(data, size);
   run(
       [](std::string_view b) {
-        for (const auto& sample : providers::promql::parse_instant_query_response(b)) {
+        for (const auto& sample : providers::promql::parse_instant_query_response(std::string(b))) {
           FUZZ_CHECK(fuzz::is_utf8(sample.value), "sample value " + printable(sample.value));
           for (const auto& [name, value] : sample.labels) {
             FUZZ_CHECK(fuzz::is_utf8(name) && fuzz::is_utf8(value), "label " + printable(name) + "=" + printable(value));

@@ -19,7 +19,7 @@ std::string vector_of(const std::string& result) {
 // The error a body raises, checked to be of `kind`.
 PromqlResponseError error_of(std::string_view body, Kind kind) {
   try {
-    parse_instant_query_response(body);
+    parse_instant_query_response(std::string(body));
   } catch (const PromqlResponseError& e) {
     CHECK(static_cast<int>(e.kind()) == static_cast<int>(kind));
     return e;
