@@ -121,6 +121,8 @@ TEST_CASE("malformed answers name what is wrong", "[promql][response]") {
       {R"({"status":"success","data":{"resultType":"vector","result":[)", "the backend answer is not JSON"},
       {std::string("<html>\0\xff</html>", 15), R"(it starts "<html>\x00\xff</html>")"},
       {R"({"status":"success"} trailing)", "the backend answer is not JSON"},
+      // A whole answer, then a NUL and more: the part after the NUL must not be ignored.
+      {vector_of(R"({"metric":{},"value":[1,"1"]})") + std::string("\0{}", 3), "a NUL byte (at byte"},
       {R"({'status':'success'})", "the backend answer is not JSON"},
       {vector_of(R"({"metric":{},"value":[1,NaN]})"), "the backend answer is not JSON"},
       {vector_of(R"({"metric":{},"value":[1e400,"1"]})"), "the backend answer is not JSON"},
