@@ -732,19 +732,20 @@ def decode_continue(token):
         raise BadRequest(f"continue key is not valid: {e}") from e
 
 
-def list_limit(request):
-    text = request.param("limit")
+def non_negative_param(request, name, default):
+    """An integer query parameter (limit, timeoutSeconds), or `default` when absent."""
+    text = request.param(name)
     if text == "":
-        return 0
+        return default
     if not re.fullmatch(r"\d{1,9}", text):
-        raise BadRequest(f'limit: Invalid value: "{text}": must be a non-negative integer')
+        raise BadRequest(f'{name}: Invalid value: "{text}": must be a non-negative integer')
     return int(text)
 
 
 def list_pods(request, namespace=None):
     if request.param("watch") in ("1", "true"):
         return watch_pods(request, namespace)
-    limit = list_limit(request)
+    limit = non_negative_param(request, "limit", 0)
     requirements = parse_selector(request.param("labelSelector"))
     token = request.param("continue")
     if token:
@@ -768,15 +769,6 @@ def list_pods(request, namespace=None):
     return json_reply(200, {"kind": "PodList", "apiVersion": "v1", "metadata": metadata, "items": selected})
 
 
-def watch_timeout(request):
-    text = request.param("timeoutSeconds")
-    if text == "":
-        return 1800.0
-    if not re.fullmatch(r"\d{1,9}", text):
-        raise BadRequest(f'timeoutSeconds: Invalid value: "{text}": must be a non-negative integer')
-    return float(text)
-
-
 def watch_event_line(kind, pod):
     return json_bytes({"type": kind, "object": {"kind": "Pod", "apiVersion": "v1", **pod}}) + b"\n"
 
@@ -787,7 +779,7 @@ def watch_pods(request, namespace):
     one ERROR event with a 410 Status. Ends cleanly after timeoutSeconds; /_control/break-watches cuts it."""
     store = request.service.store
     requirements = parse_selector(request.param("labelSelector"))
-    timeout = watch_timeout(request)
+    timeout = non_negative_param(request, "timeoutSeconds", 1800)
     bookmarks = request.param("allowWatchBookmarks") == "true"
     text = request.param("resourceVersion")
     if text not in ("", "0") and not re.fullmatch(r"\d{1,18}", text):

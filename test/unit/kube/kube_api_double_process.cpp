@@ -95,6 +95,15 @@ std::string KubeApiDoubleProcess::server() const {
   return "https://127.0.0.1:" + std::to_string(port_);
 }
 
+KubeConnection KubeApiDoubleProcess::connection() const {
+  KubeConnection connection;
+  connection.server = server();
+  connection.ca_file = ca_file_;
+  connection.token = kToken;
+  connection.source = "test";
+  return connection;
+}
+
 std::string KubeApiDoubleProcess::control(const std::string& method, const std::string& path,
                                           const std::string& body) {
   http::OutgoingRequest request;

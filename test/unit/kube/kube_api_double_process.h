@@ -8,6 +8,7 @@
 #include <string>
 
 #include "lib/http/http_fetcher.h"
+#include "lib/kube/kube_client.h"
 
 namespace sma::kube::testing {
 
@@ -24,6 +25,8 @@ class KubeApiDoubleProcess {
   int port() const { return port_; }
   std::string server() const;  // "https://127.0.0.1:<port>"
   const std::string& ca_file() const { return ca_file_; }
+  // Where a KubeClient finds this double: its server, its CA and kToken.
+  KubeConnection connection() const;
 
   // A control API call (/_control/<path>); returns the answer body, throws unless it is 2xx.
   std::string control(const std::string& method, const std::string& path,

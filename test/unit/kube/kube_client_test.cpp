@@ -30,14 +30,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-KubeConnection connection_to(const KubeApiDoubleProcess& double_process) {
-  KubeConnection connection;
-  connection.server = double_process.server();
-  connection.ca_file = double_process.ca_file();
-  connection.token = KubeApiDoubleProcess::kToken;
-  connection.source = "test";
-  return connection;
-}
+KubeConnection connection_to(const KubeApiDoubleProcess& double_process) { return double_process.connection(); }
 
 KubeClientOptions quick_retries(int attempts = 3) {
   KubeClientOptions options;

@@ -18,7 +18,6 @@ using namespace std::chrono_literals;
 using sma::api::LabelSelector;
 using sma::kube::KubeClient;
 using sma::kube::KubeClientOptions;
-using sma::kube::KubeConnection;
 using sma::kube::KubeError;
 using sma::kube::PodCache;
 using sma::kube::PodCacheOptions;
@@ -43,16 +42,11 @@ std::string fixture(const std::vector<Pod>& pods, const std::string& namespace_ 
 }
 
 KubeClient client_for(const KubeApiDoubleProcess& api) {
-  KubeConnection connection;
-  connection.server = api.server();
-  connection.ca_file = api.ca_file();
-  connection.token = KubeApiDoubleProcess::kToken;
-  connection.source = "test";
   KubeClientOptions options;
   options.timeout = 2000ms;
   options.max_attempts = 1;
   options.watch_timeout = 30s;
-  return KubeClient(connection, options);
+  return KubeClient(api.connection(), options);
 }
 
 PodCacheOptions quick_options() {
@@ -100,12 +94,25 @@ bool eventually(const std::function<bool()>& condition, std::chrono::millisecond
 const std::vector<Pod> kStart = {{"web-1", R"({"app":"web"})"}, {"web-2", R"({"app":"web"})"},
                                  {"db-0", R"({"app":"db"})"}};
 
+// The Kubernetes double holding kStart in namespace shop, and a client of it.
+struct Shop {
+  KubeApiDoubleProcess api;
+  KubeClient client;
+  Shop() : client(client_for(api)) { api.control("POST", "fixture", fixture(kStart)); }
+};
+
+// The first request lists the namespace; then its watch opens.
+void list_and_watch(PodCache& cache) {
+  REQUIRE(cache.pod_names("shop", LabelSelector()).size() == 3);
+  REQUIRE(eventually([&] { return cache.state("shop")->watching; }));
+}
+
 }  // namespace
 
 TEST_CASE("a namespace is listed once and then answered from memory", "[pod_cache]") {
-  KubeApiDoubleProcess api;
-  api.control("POST", "fixture", fixture(kStart));
-  KubeClient client = client_for(api);
+  Shop shop;
+  auto& api = shop.api;
+  auto& client = shop.client;
   PodCache cache(client, quick_options());
 
   CHECK(cache.pod_names("shop", LabelSelector::parse("app=web")) == std::vector<std::string>{"web-1", "web-2"});
@@ -122,9 +129,9 @@ TEST_CASE("a namespace is listed once and then answered from memory", "[pod_cach
 }
 
 TEST_CASE("changes arrive by the watch: added, relabelled, finished and deleted pods", "[pod_cache]") {
-  KubeApiDoubleProcess api;
-  api.control("POST", "fixture", fixture(kStart));
-  KubeClient client = client_for(api);
+  Shop shop;
+  auto& api = shop.api;
+  auto& client = shop.client;
   PodCache cache(client, quick_options());
   const auto web = LabelSelector::parse("app=web");
   REQUIRE(cache.pod_names("shop", web).size() == 2);
@@ -140,27 +147,24 @@ TEST_CASE("changes arrive by the watch: added, relabelled, finished and deleted 
 }
 
 TEST_CASE("concurrent first requests share one list", "[pod_cache]") {
-  KubeApiDoubleProcess api;
-  api.control("POST", "fixture", fixture(kStart));
-  api.inject_fault(R"({"latency_ms": 300, "count": 1})");  // the first list is slow
-  KubeClient client = client_for(api);
-  PodCache cache(client, quick_options());
+  Shop shop;
+  shop.api.inject_fault(R"({"latency_ms": 300, "count": 1})");  // the first list is slow
+  PodCache cache(shop.client, quick_options());
 
   std::vector<std::future<std::vector<std::string>>> answers;
   for (int i = 0; i < 6; ++i) {
     answers.push_back(std::async(std::launch::async, [&] { return cache.pod_names("shop", LabelSelector()); }));
   }
   for (auto& answer : answers) CHECK(answer.get().size() == 3);
-  CHECK(calls(api).lists == 1);
+  CHECK(calls(shop.api).lists == 1);
 }
 
 TEST_CASE("a broken watch resumes from the last version without listing again", "[pod_cache]") {
-  KubeApiDoubleProcess api;
-  api.control("POST", "fixture", fixture(kStart));
-  KubeClient client = client_for(api);
+  Shop shop;
+  auto& api = shop.api;
+  auto& client = shop.client;
   PodCache cache(client, quick_options());
-  REQUIRE(cache.pod_names("shop", LabelSelector()).size() == 3);
-  REQUIRE(eventually([&] { return cache.state("shop")->watching; }));
+  list_and_watch(cache);
   api.control("POST", "fixture", fixture({{"web-1", R"({"app":"web"})"}}));
   REQUIRE(eventually([&] { return cache.pod_names("shop", LabelSelector()).size() == 1; }));
   const std::string before = cache.state("shop")->resource_version;
@@ -176,12 +180,11 @@ TEST_CASE("a broken watch resumes from the last version without listing again", 
 }
 
 TEST_CASE("an expired version makes the cache list again", "[pod_cache]") {
-  KubeApiDoubleProcess api;
-  api.control("POST", "fixture", fixture(kStart));
-  KubeClient client = client_for(api);
+  Shop shop;
+  auto& api = shop.api;
+  auto& client = shop.client;
   PodCache cache(client, quick_options());
-  REQUIRE(cache.pod_names("shop", LabelSelector()).size() == 3);
-  REQUIRE(eventually([&] { return cache.state("shop")->watching; }));
+  list_and_watch(cache);
 
   // The history is forgotten while the watch is down, and a pod changes meanwhile: only a new list
   // can tell.
@@ -195,9 +198,9 @@ TEST_CASE("an expired version makes the cache list again", "[pod_cache]") {
 }
 
 TEST_CASE("while the API is down the last pods are served for max_staleness, then refused", "[pod_cache]") {
-  KubeApiDoubleProcess api;
-  api.control("POST", "fixture", fixture(kStart));
-  KubeClient client = client_for(api);
+  Shop shop;
+  auto& api = shop.api;
+  auto& client = shop.client;
   PodCacheOptions options = quick_options();
   options.max_staleness = 600ms;
   std::vector<std::string> problems;
@@ -207,8 +210,7 @@ TEST_CASE("while the API is down the last pods are served for max_staleness, the
     problems.push_back(message);
   };
   PodCache cache(client, options);
-  REQUIRE(cache.pod_names("shop", LabelSelector()).size() == 3);
-  REQUIRE(eventually([&] { return cache.state("shop")->watching; }));
+  list_and_watch(cache);
 
   api.inject_fault(R"({"mode": "status", "status": 503})");
   api.control("POST", "break-watches");
@@ -233,9 +235,9 @@ TEST_CASE("while the API is down the last pods are served for max_staleness, the
 }
 
 TEST_CASE("a namespace that cannot be listed is an error, and the next request tries again", "[pod_cache]") {
-  KubeApiDoubleProcess api;
-  api.control("POST", "fixture", fixture(kStart));
-  KubeClient client = client_for(api);
+  Shop shop;
+  auto& api = shop.api;
+  auto& client = shop.client;
   PodCache cache(client, quick_options());
   api.inject_fault(R"({"mode": "status", "status": 403, "count": 1})");
   try {
@@ -248,9 +250,9 @@ TEST_CASE("a namespace that cannot be listed is an error, and the next request t
 }
 
 TEST_CASE("a namespace nobody asks about is forgotten", "[pod_cache]") {
-  KubeApiDoubleProcess api;
-  api.control("POST", "fixture", fixture(kStart));
-  KubeClient client = client_for(api);
+  Shop shop;
+  auto& api = shop.api;
+  auto& client = shop.client;
   PodCacheOptions options = quick_options();
   options.idle = 300ms;
   PodCache cache(client, options);
