@@ -62,6 +62,8 @@ void register_flags(FlagSet& flags, AdapterOptions& o) {
   flags.add_duration("batch-window", &o.batch_window,
                      "pods/* requests for the same metric and namespace arriving within this time share one backend "
                      "query over all their pods (0: off)");
+  flags.add_string("backend-max-body", &o.backend_max_body,
+                   "largest backend answer read (e.g. 16Mi); a larger one fails the request without being buffered");
   flags.add_string("cache-max-entries", &o.cache_max_entries, "most backend answers kept (least recently used go)");
   flags.add_bool("pod-watch", &o.pod_watch,
                  "keep the pods of each namespace pods/* asks about in memory, kept current by a watch "
@@ -103,6 +105,26 @@ void apply_environment(const FlagSet& flags, AdapterOptions& o) {
   }
 }
 
+std::optional<std::size_t> backend_max_body_bytes(const AdapterOptions& o) {
+  std::string_view text = o.backend_max_body;
+  std::size_t unit = 1;
+  for (const auto& [suffix, factor] : {std::pair<std::string_view, std::size_t>{"Ki", 1024},
+                                       {"Mi", 1024 * 1024},
+                                       {"Gi", 1024 * 1024 * 1024}}) {
+    if (text.size() > 2 && text.substr(text.size() - 2) == suffix) {
+      unit = factor;
+      text.remove_suffix(2);
+      break;
+    }
+  }
+  if (text.empty() || text.size() > 9 || text.find_first_not_of("0123456789") != std::string_view::npos) {
+    return std::nullopt;
+  }
+  const std::size_t bytes = std::stoul(std::string(text)) * unit;
+  if (bytes == 0) return std::nullopt;
+  return bytes;
+}
+
 std::string backend_problem(const AdapterOptions& o) {
   if (o.backend != "sysdig" && o.backend != "prometheus" && o.backend != "push") {
     return "unknown --backend \"" + o.backend + "\" (available: sysdig, prometheus, push)";
@@ -114,6 +136,9 @@ std::string backend_problem(const AdapterOptions& o) {
   if (o.cache_max_entries.empty() || o.cache_max_entries.size() > 9 ||
       o.cache_max_entries.find_first_not_of("0123456789") != std::string::npos) {
     return "invalid --cache-max-entries \"" + o.cache_max_entries + "\": expected a whole number";
+  }
+  if (!backend_max_body_bytes(o)) {
+    return "invalid --backend-max-body \"" + o.backend_max_body + "\": expected bytes, e.g. 16Mi, 512Ki or 1048576";
   }
   if (o.max_backend_concurrency.empty() || o.max_backend_concurrency.size() > 6 ||
       o.max_backend_concurrency.find_first_not_of("0123456789") != std::string::npos) {

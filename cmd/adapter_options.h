@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "cmd/flag_set.h"
@@ -50,6 +51,7 @@ struct AdapterOptions {
   std::chrono::milliseconds max_staleness{std::chrono::seconds(60)};
   std::chrono::milliseconds batch_window{0};
   std::string cache_max_entries = "10000";
+  std::string backend_max_body = "16Mi";  // bytes, with an optional Ki, Mi or Gi suffix
 
   // Kubernetes API
   std::string kubeconfig;
@@ -76,5 +78,8 @@ void apply_environment(const FlagSet& flags, AdapterOptions& options);
 
 // The one-line reason these options cannot run the daemon, or empty.
 std::string backend_problem(const AdapterOptions& options);
+
+// --backend-max-body in bytes; nullopt when it is not a whole number with an optional Ki/Mi/Gi suffix.
+std::optional<std::size_t> backend_max_body_bytes(const AdapterOptions& options);
 
 }  // namespace sma::cmd

@@ -148,6 +148,7 @@ void BackendSet::build_sysdig(const AdapterOptions& options) {
   }
   http::FetcherOptions fetch;
   fetch.timeout = options.backend_timeout;
+  fetch.max_body_bytes = *backend_max_body_bytes(options);  // checked with the other options at start
   fetch.ca_file = options.sysdig_ca_file;
   std::string endpoint =
       providers::normalize_sysdig_endpoint(options.sysdig_endpoint.empty() ? kDefaultSysdigEndpoint : options.sysdig_endpoint);
@@ -184,6 +185,7 @@ void BackendSet::build_prometheus(const AdapterOptions& options) {
   }
   http::FetcherOptions fetch;
   fetch.timeout = options.backend_timeout;
+  fetch.max_body_bytes = *backend_max_body_bytes(options);  // checked with the other options at start
   std::string url = options.prometheus_url;
   while (!url.empty() && url.back() == '/') url.pop_back();
   providers::BackendEndpoint backend{"Prometheus", url,

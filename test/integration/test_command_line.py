@@ -25,6 +25,8 @@ class CommandLineTest(unittest.TestCase):
             (["--push-ttl=5x"], "--push-ttl"),
             (["--insecure-allow-anonymous=maybe"], "true or false"),
             (["--backend", "nope", "--insecure-allow-anonymous"], "unknown --backend"),
+            (["--backend-max-body", "16MB", "--insecure-allow-anonymous"], "invalid --backend-max-body"),
+            (["--backend-max-body", "0", "--insecure-allow-anonymous"], "invalid --backend-max-body"),
             (["serve-me"], "unknown command"),
             (["--insecure-allow-anonymous", "--tls-cert-file", "/x.pem"], "must be given together"),
         ]:
