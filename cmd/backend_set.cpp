@@ -1,5 +1,6 @@
 #include "cmd/backend_set.h"
 
+#include <algorithm>
 #include <chrono>
 #include <set>
 #include <stdexcept>
@@ -56,7 +57,9 @@ BackendSet::BackendSet(const AdapterOptions& options, kube::KubeClient* kube,
     // A one-shot command (explain) has a transport override and no use for a long-lived watch.
     if (options.pod_watch && !transport_override_) {
       kube::PodCacheOptions pod_options;
-      pod_options.max_staleness = options.max_staleness;
+      // At least 5 s: the moment between a watch the API server ends and the next one must never
+      // fail a request, whatever --max-staleness says about values.
+      pod_options.max_staleness = std::max<std::chrono::milliseconds>(options.max_staleness, std::chrono::seconds(5));
       pod_options.on_problem = [](const std::string& message) { telemetry::log_warning(message); };
       pod_cache_ = std::make_unique<kube::PodCache>(*kube_, std::move(pod_options));
     }

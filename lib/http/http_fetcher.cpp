@@ -290,6 +290,9 @@ FetchResult HttpFetcher::fetch(const OutgoingRequest& request) {
 }
 
 void set_client_threads(std::size_t threads) {
+  // OpenSSL first, as in HttpFetcher's constructor: its exit-time cleanup must run after the pool's
+  // threads have ended, so it must be registered before the pool starts.
+  OPENSSL_init_ssl(0, nullptr);
   try {
     crossplat::threadpool::initialize_with_threads(threads);
   } catch (const std::exception&) {
@@ -346,6 +349,12 @@ FetchResult HttpFetcher::stream(const OutgoingRequest& request, const StreamHand
   result.content_type = header_or_empty(response, web::http::header_names::content_type);
   result.retry_after = header_or_empty(response, "Retry-After");
   auto body = response.body().streambuf();
+  const auto failed_read = [&]() -> FetchResult {  // called inside a catch block
+    if (cancel.cancelled()) return result;
+    const auto [kind, cause] = failure_cause(prepared.target, *prepared.origin);
+    cancellation.cancel();
+    prepared.fail(kind, cause);
+  };
   if (result.status < 200 || result.status >= 300) {
     // An error answer is short: read it whole, within the size limit and one timeout.
     const auto length = declared_length(response);
@@ -353,41 +362,53 @@ FetchResult HttpFetcher::stream(const OutgoingRequest& request, const StreamHand
       cancellation.cancel();
       fail(FetchError::Kind::BodyTooLarge, too_large(options.max_body_bytes));
     }
-    auto finished = response.content_ready();
-    if (finished.wait() == pplx::canceled || !finished.is_done()) return result;
-    std::vector<std::uint8_t> bytes(body.in_avail());
-    if (!bytes.empty()) bytes.resize(body.getn(bytes.data(), bytes.size()).get());
-    result.body.assign(bytes.begin(), bytes.end());
+    try {
+      response.content_ready().get();  // rethrows a connection lost before the end
+      std::vector<std::uint8_t> bytes(std::min(body.in_avail(), options.max_body_bytes));
+      if (!bytes.empty()) bytes.resize(body.getn(bytes.data(), bytes.size()).get());
+      result.body.assign(bytes.begin(), bytes.end());
+    } catch (...) {
+      return failed_read();
+    }
     return result;
   }
 
   if (handlers.opened) handlers.opened();
   // The default body buffer is closed when the answer ends or fails, which ends the waits below.
   std::vector<std::uint8_t> piece(64 * 1024);
-  bool server_ended = false;
-  try {
-    while (true) {
-      std::size_t available = body.in_avail();
-      std::size_t got = 0;
-      if (available == 0) {
-        const auto next = body.bumpc().get();  // waits for one byte, the end, or a failure
-        if (next == decltype(body)::traits::eof()) {
-          server_ended = true;
-          break;
-        }
-        piece[0] = static_cast<std::uint8_t>(next);
-        got = 1;
-        available = body.in_avail();
-      }
-      if (available > 0) {
-        got += body.getn(piece.data() + got, std::min(available, piece.size() - got)).get();
-      }
-      if (!handlers.data(std::string_view(reinterpret_cast<const char*>(piece.data()), got))) break;
+  const auto read_piece = [&]() -> std::size_t {  // 0 at the end of the answer
+    std::size_t available = body.in_avail();
+    std::size_t got = 0;
+    if (available == 0) {
+      const auto next = body.bumpc().get();  // waits for one byte, the end, or a failure
+      if (next == decltype(body)::traits::eof()) return 0;
+      piece[0] = static_cast<std::uint8_t>(next);
+      got = 1;
+      available = body.in_avail();
     }
-  } catch (...) {
-    if (cancel.cancelled()) return result;
-    const auto [kind, cause] = failure_cause(prepared.target, *prepared.origin);
-    fail(kind, cause);
+    if (available > 0) got += body.getn(piece.data() + got, std::min(available, piece.size() - got)).get();
+    return got;
+  };
+  bool server_ended = false;
+  while (true) {
+    std::size_t got = 0;
+    try {
+      got = read_piece();
+    } catch (...) {
+      return failed_read();
+    }
+    if (got == 0) {
+      server_ended = true;
+      break;
+    }
+    bool more = false;
+    try {
+      more = handlers.data(std::string_view(reinterpret_cast<const char*>(piece.data()), got));
+    } catch (...) {
+      cancellation.cancel();  // the reader gave up on the answer: close it rather than read on
+      throw;
+    }
+    if (!more) break;
   }
   if (!server_ended) {
     cancellation.cancel();  // the reader stopped: close the connection rather than drain the answer
@@ -397,9 +418,7 @@ FetchResult HttpFetcher::stream(const OutgoingRequest& request, const StreamHand
   try {
     response.content_ready().get();
   } catch (...) {
-    if (cancel.cancelled()) return result;
-    const auto [kind, cause] = failure_cause(prepared.target, *prepared.origin);
-    fail(kind, cause);
+    return failed_read();
   }
   return result;
 }

@@ -21,8 +21,6 @@ constexpr int kPodsPerPage = 500;
 // 500 pods with managedFields can approach 10 MiB; allow headroom over the fetcher's default.
 constexpr std::size_t kMaxAnswerBytes = 64 * 1024 * 1024;
 constexpr const char* kUserAgent = "sysdig-metrics-adapter";
-// How much longer than the watch's own timeoutSeconds a silent watch is given before it counts as broken.
-constexpr std::chrono::seconds kWatchSilenceMargin{30};
 
 double random_jitter() {
   thread_local std::mt19937 generator{std::random_device{}()};
@@ -68,7 +66,7 @@ struct KubeClient::Impl {
         pem_path(connection.client_cert_data_pem, "client-cert", connection.client_cert_file);
     fetch.client_key_file =
         pem_path(connection.client_key_data_pem, "client-key", connection.client_key_file);
-    fetch.timeout = options.watch_timeout + kWatchSilenceMargin;
+    fetch.timeout = options.watch_silence;
     watch_fetcher = std::make_unique<http::HttpFetcher>(fetch);
     fetch.timeout = options.timeout;
     fetcher = std::make_unique<http::HttpFetcher>(std::move(fetch));

@@ -63,9 +63,11 @@ struct KubeClientOptions {
   std::chrono::milliseconds timeout{5000};  // per attempt
   int max_attempts = 3;                     // retries with backoff on 429, 5xx and transport errors
   std::chrono::milliseconds initial_backoff{100};
-  // How long the API server keeps one watch open (timeoutSeconds); the client gives up on a watch
-  // that has sent nothing for 30 s longer than that.
+  // How long the API server keeps one watch open (timeoutSeconds).
   std::chrono::seconds watch_timeout{300};
+  // A watch that sends nothing (no event, no bookmark) for this long is taken for a dead connection.
+  // The API server sends a bookmark about every minute.
+  std::chrono::seconds watch_silence{150};
 };
 
 // The pods of one list, and the resourceVersion a watch continuing it starts from.

@@ -14,6 +14,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr std::chrono::seconds kShortestWatch{1};
+constexpr std::chrono::seconds kRelistBudget{10};
 
 std::string seconds_text(Clock::duration duration) {
   return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(duration).count()) + " s";
@@ -34,9 +35,11 @@ struct PodCache::Namespace {
   std::size_t strings_after_compaction = 0;
   std::string resource_version;
   bool listed = false;
-  bool watching = false;
-  bool retired = false;  // idle: its watch ended and it holds nothing
-  Clock::time_point broken_since;
+  bool watching = false;  // a watch is open
+  bool retired = false;   // idle: its watch ended and it holds nothing
+  // Until when the pods were known to be current: the list, each event or bookmark, and the end of a
+  // watch that had run well (not one that failed at once, however often that repeats).
+  Clock::time_point current_until;
   Clock::time_point last_asked;
   int lists = 0;
 
@@ -45,7 +48,7 @@ struct PodCache::Namespace {
   std::thread watcher;
 
   bool fresh(Clock::time_point now, std::chrono::milliseconds max_staleness) const {
-    return watching || now - broken_since <= max_staleness;
+    return watching || now - current_until <= max_staleness;
   }
 
   std::vector<std::string> matching(const api::LabelSelector& selector) const {
@@ -65,6 +68,7 @@ struct PodCache::Namespace {
     for (auto& pod : snapshot.pods) pods.emplace(std::move(pod.name), labels.intern(pod.labels));
     strings_after_compaction = labels.size();
     resource_version = std::move(snapshot.resource_version);
+    current_until = Clock::now();
     ++lists;
   }
 
@@ -80,8 +84,8 @@ struct PodCache::Namespace {
     }
   }
 
-  void stop_watching(Clock::time_point now) {
-    if (watching) broken_since = now;
+  void stop_watching(Clock::time_point now, bool ran_well) {
+    if (watching && ran_well) current_until = now;
     watching = false;
   }
 };
@@ -132,36 +136,47 @@ std::vector<std::string> PodCache::pod_names(const std::string& namespace_, cons
     for (auto& pod : client_.list_pods(namespace_, selector, deadline)) names.push_back(std::move(pod.name));
     return names;
   }
-  std::shared_ptr<Namespace> space = entry(namespace_);
-  const auto answer_from_memory = [&](Clock::time_point now) -> std::optional<std::vector<std::string>> {
+  while (true) {
+    std::shared_ptr<Namespace> space = entry(namespace_);
+    // nullopt: not listed yet. A namespace retired meanwhile is replaced by a new entry (the loop).
+    bool retired = false;
+    const auto answer_from_memory = [&](Clock::time_point now) -> std::optional<std::vector<std::string>> {
+      std::lock_guard lock(space->mutex);
+      retired = space->retired;
+      if (retired) return std::nullopt;
+      space->last_asked = now;
+      if (!space->listed) return std::nullopt;
+      if (!space->fresh(now, options_.max_staleness)) {
+        throw KubeError(KubeError::Kind::Unavailable,
+                        "the pods of namespace " + namespace_ + " are not known: the watch on the Kubernetes API " +
+                            "broke off " + seconds_text(now - space->current_until) + " ago");
+      }
+      return space->matching(selector);
+    };
+    if (auto pods = answer_from_memory(Clock::now())) return std::move(*pods);
+    if (retired) continue;
+
+    // The first list: one caller lists, the others wait for it and then read memory.
+    std::lock_guard first(space->list_mutex);
+    if (auto pods = answer_from_memory(Clock::now())) return std::move(*pods);
+    if (retired) continue;
+    PodSnapshot snapshot = client_.list_pod_snapshot(namespace_, {}, deadline);
     std::lock_guard lock(space->mutex);
-    space->last_asked = now;
-    if (!space->listed) return std::nullopt;
-    if (!space->fresh(now, options_.max_staleness)) {
-      throw KubeError(KubeError::Kind::Unavailable,
-                      "the pods of namespace " + namespace_ + " are not known: the watch on the Kubernetes API " +
-                          "broke off " + seconds_text(now - space->broken_since) + " ago");
+    if (space->retired) continue;  // retired while listing: the next entry lists again
+    space->install(std::move(snapshot));
+    space->listed = true;
+    if (!space->watcher.joinable()) {
+      // A raw pointer: the map (or entry(), which joins a retired namespace's thread) owns it.
+      Namespace* raw = space.get();
+      space->watcher = std::thread([this, raw] { watch_loop(*raw); });
     }
     return space->matching(selector);
-  };
-  if (auto pods = answer_from_memory(Clock::now())) return std::move(*pods);
-
-  // The first list: one caller lists, the others wait for it and then read memory.
-  std::lock_guard first(space->list_mutex);
-  if (auto pods = answer_from_memory(Clock::now())) return std::move(*pods);
-  PodSnapshot snapshot = client_.list_pod_snapshot(namespace_, {}, deadline);
-  std::lock_guard lock(space->mutex);
-  space->install(std::move(snapshot));
-  space->listed = true;
-  space->broken_since = Clock::now();  // fresh until the watch has had max_staleness to open
-  if (!space->watcher.joinable()) {
-    space->watcher = std::thread([this, space] { watch_loop(*space); });
   }
-  return space->matching(selector);
 }
 
 void PodCache::relist(Namespace& space) {
-  PodSnapshot snapshot = client_.list_pod_snapshot(space.name, {});
+  // Bounded, so that shutdown never waits long on a relist's retries.
+  PodSnapshot snapshot = client_.list_pod_snapshot(space.name, {}, api::Deadline::after(kRelistBudget));
   std::lock_guard lock(space.mutex);
   space.install(std::move(snapshot));
 }
@@ -179,6 +194,8 @@ void PodCache::watch_loop(Namespace& space) {
   bool gone = false;  // the resourceVersion expired: list again before watching
   while (!space.stopping && !idle()) {
     std::string problem;
+    std::optional<Clock::time_point> opened_at;  // when the API server accepted the watch
+    bool heard = false;                          // an event or bookmark arrived on it
     try {
       if (gone) {
         relist(space);
@@ -189,9 +206,8 @@ void PodCache::watch_loop(Namespace& space) {
         std::lock_guard lock(space.mutex);
         from = space.resource_version;
       }
-      const auto started = Clock::now();
-      bool heard = false;
       const auto opened = [&] {
+        opened_at = Clock::now();
         std::lock_guard lock(space.mutex);
         space.watching = true;
       };
@@ -212,6 +228,7 @@ void PodCache::watch_loop(Namespace& space) {
         }
         backoff = options_.initial_backoff;
         std::lock_guard lock(space.mutex);
+        space.current_until = Clock::now();
         space.resource_version = event.pod.resource_version;
         const std::string& name = event.pod.info.name;
         if (event.type == PodWatchEvent::Type::Deleted || event.pod.finished) {
@@ -223,15 +240,22 @@ void PodCache::watch_loop(Namespace& space) {
       };
       client_.watch_pods(space.name, from, opened, on_event, space.cancel);
       // A watch that ends at once with nothing said would otherwise be reopened in a tight loop.
-      if (!heard && !gone && problem.empty() && !space.stopping && Clock::now() - started < kShortestWatch) {
+      const bool short_lived = !opened_at || Clock::now() - *opened_at < kShortestWatch;
+      if (!heard && !gone && problem.empty() && !space.stopping && short_lived) {
         problem = "the API server ended the watch at once";
       }
     } catch (const KubeError& error) {
       problem = error.what();
+    } catch (const std::exception& error) {  // nothing may end this thread but stopping or idleness
+      problem = std::string("unexpected failure: ") + error.what();
     }
     {
+      // A watch that ran (open for a while, or delivering) kept the pods current until now; one that
+      // failed at once did not, however often that repeats.
+      const auto now = Clock::now();
+      const bool ran_well = opened_at && (heard || now - *opened_at >= kShortestWatch) && !gone;
       std::lock_guard lock(space.mutex);
-      space.stop_watching(Clock::now());
+      space.stop_watching(now, ran_well);
     }
     if (problem.empty()) continue;  // the API server ended the watch (its timeout), or it expired: go on
     report("pod watch of namespace " + space.name + ": " + problem + "; retrying in " +
@@ -247,6 +271,7 @@ void PodCache::watch_loop(Namespace& space) {
   space.retired = true;
   space.listed = false;
   space.pods.clear();
+  space.labels = LabelInterner();
 }
 
 std::optional<NamespacePodsState> PodCache::state(const std::string& namespace_) const {

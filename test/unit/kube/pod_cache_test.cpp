@@ -234,6 +234,34 @@ TEST_CASE("while the API is down the last pods are served for max_staleness, the
   CHECK_THAT(problems.front(), Catch::Contains("namespace shop") && Catch::Contains("retrying"));
 }
 
+TEST_CASE("a watch that opens and fails at once, again and again, does not keep stale pods fresh", "[pod_cache]") {
+  Shop shop;
+  PodCacheOptions options = quick_options();
+  options.max_staleness = 600ms;
+  PodCache cache(shop.client, options);
+  list_and_watch(cache);
+
+  // Every new watch is accepted (200) and then unreadable: open for an instant each time.
+  shop.api.inject_fault(R"({"mode": "garbage", "path_prefix": "/api/v1/namespaces/shop/pods"})");
+  shop.api.control("POST", "break-watches");
+  REQUIRE(eventually([&] { return calls(shop.api).watches >= 3; }));
+  std::this_thread::sleep_for(700ms);
+  try {
+    cache.pod_names("shop", LabelSelector());
+    FAIL("stale pods were served");
+  } catch (const KubeError& error) {
+    CHECK(error.kind() == KubeError::Kind::Unavailable);
+  }
+  shop.api.control("DELETE", "faults");
+  CHECK(eventually([&] {
+    try {
+      return cache.pod_names("shop", LabelSelector()).size() == 3;
+    } catch (const KubeError&) {
+      return false;
+    }
+  }));
+}
+
 TEST_CASE("a namespace that cannot be listed is an error, and the next request tries again", "[pod_cache]") {
   Shop shop;
   auto& api = shop.api;

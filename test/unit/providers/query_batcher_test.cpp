@@ -64,7 +64,7 @@ TEST_CASE("a window of zero calls once per request", "[query_batcher]") {
 }
 
 TEST_CASE("a failed call fails every member of its batch", "[query_batcher]") {
-  QueryBatcher<Names> batcher(100ms);
+  QueryBatcher<Names> batcher(400ms);
   std::atomic<int> calls{0};
   auto ask = [&](Names names) {
     return std::async(std::launch::async, [&, names] {
