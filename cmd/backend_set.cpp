@@ -115,7 +115,7 @@ providers::Transport BackendSet::transport_for(std::unique_ptr<http::HttpFetcher
   };
   return [send, cache, backend_failed](const http::OutgoingRequest& request) {
     return cache->get(cache::backend_query_key(request), [&] { return send(request); }, backend_failed,
-                      request.deadline);
+                      request.deadline, request.reuse_for);
   };
 }
 

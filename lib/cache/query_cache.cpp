@@ -44,14 +44,15 @@ std::optional<http::FetchResult> QueryCache::stale_locked(const std::string& key
 
 http::FetchResult QueryCache::get(const std::string& key, const Fetch& fetch,
                                   const std::function<bool(const http::FetchResult&)>& failed,
-                                  const api::Deadline& deadline) {
-  if (options_.ttl.count() <= 0) return fetch();  // switched off, for comparisons
+                                  const api::Deadline& deadline, std::optional<std::chrono::milliseconds> ttl) {
+  const std::chrono::milliseconds fresh_for = ttl.value_or(options_.ttl);
+  if (fresh_for.count() <= 0) return fetch();  // switched off (for comparisons, or by the query's rule)
   auto& metrics = telemetry::SelfMetrics::instance();
   std::shared_ptr<Flight> flight;
   {
     std::unique_lock lock(mutex_);
     auto it = entries_.find(key);
-    if (it != entries_.end() && now_() - it->second.stored < options_.ttl) {
+    if (it != entries_.end() && now_() - it->second.stored < fresh_for) {
       recency_.splice(recency_.begin(), recency_, it->second.recency);
       metrics.cache_hit();
       return it->second.result;

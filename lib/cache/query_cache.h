@@ -42,8 +42,11 @@ class QueryCache {
   // are stored. On failure a stored answer no older than max_staleness is returned instead.
   // Waiting for an identical call in flight ends at `deadline`: then http::FetchError(Timeout)
   // (the call itself goes on for its other waiters).
+  // `ttl`, when given, replaces the cache's own TTL for this query (a rule's cacheTTL); 0 fetches
+  // every time, as a TTL of 0 does for the whole cache.
   http::FetchResult get(const std::string& key, const Fetch& fetch,
-                        const std::function<bool(const http::FetchResult&)>& failed, const api::Deadline& deadline = {});
+                        const std::function<bool(const http::FetchResult&)>& failed, const api::Deadline& deadline = {},
+                        std::optional<std::chrono::milliseconds> ttl = std::nullopt);
 
   std::size_t size() const;
 

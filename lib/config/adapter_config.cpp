@@ -41,6 +41,7 @@ ResolvedRule resolve(const AdapterConfig& config, const MetricRule* rule) {
   if (rule->time_aggregation) r.time_aggregation = *rule->time_aggregation;
   if (rule->window) r.window = *rule->window;
   if (rule->query_offset) r.query_offset = rule->query_offset;
+  r.cache_ttl = rule->cache_ttl;
   r.series = rule->series;
   r.query = rule->query;
   r.namespaced = rule->namespaced;

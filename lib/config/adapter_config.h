@@ -54,6 +54,7 @@ struct MetricRule {
   std::optional<TimeAggregation> time_aggregation;
   std::optional<std::chrono::seconds> window;
   std::optional<std::chrono::seconds> query_offset;
+  std::optional<std::chrono::seconds> cache_ttl;  // how long a backend answer is reused; unset: --cache-ttl
   std::string series;  // the backend's metric name when it differs from the API name (rename)
   std::string query;   // a PromQL template for what a simple mapping cannot express
   bool namespaced = true;  // external rules: scope to the request's namespace (false for cluster-wide series)
@@ -72,6 +73,7 @@ struct ResolvedRule {
   TimeAggregation time_aggregation = TimeAggregation::Avg;
   std::chrono::seconds window{60};
   std::optional<std::chrono::seconds> query_offset;  // unset: the backend's default offset
+  std::optional<std::chrono::seconds> cache_ttl;     // unset: --cache-ttl
   std::string series;
   std::string query;
   bool namespaced = true;

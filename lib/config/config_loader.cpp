@@ -94,7 +94,7 @@ class Loader {
   MetricRule rule(const YAML::Node& node) const {
     expect_keys(node,
                 {"metric", "metricRegex", "external", "externalRegex", "resources", "backend", "aggregation",
-                 "timeAggregation", "window", "queryOffset", "series", "query", "namespaced", "absentAs"},
+                 "timeAggregation", "window", "queryOffset", "cacheTTL", "series", "query", "namespaced", "absentAs"},
                 "a rule");
     MetricRule r;
     r.line = node.Mark().line + 1;
@@ -132,6 +132,7 @@ class Loader {
     if (node["timeAggregation"]) r.time_aggregation = time_aggregation(node["timeAggregation"]);
     if (node["window"]) r.window = seconds(node["window"], "window", false);
     if (node["queryOffset"]) r.query_offset = seconds(node["queryOffset"], "queryOffset", true);
+    if (node["cacheTTL"]) r.cache_ttl = seconds(node["cacheTTL"], "cacheTTL", true);
     if (node["series"]) r.series = scalar(node["series"], "series");
     if (const auto& query = node["query"]) {
       r.query = scalar(query, "query");

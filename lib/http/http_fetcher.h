@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -25,6 +26,9 @@ struct OutgoingRequest {
   // The API request's deadline: the exchange ends by min(FetcherOptions::timeout, time left).
   // Not part of what is sent, nor of the cache key.
   api::Deadline deadline;
+  // How long the value cache may reuse the answer (a rule's cacheTTL); unset: the cache's default
+  // (--cache-ttl). Not sent, not part of the cache key.
+  std::optional<std::chrono::milliseconds> reuse_for;
 };
 
 struct FetchResult {

@@ -46,9 +46,11 @@ http::OutgoingRequest PromqlClient::instant_query_request(const std::string& que
 }
 
 std::vector<PromqlSample> PromqlClient::instant_query(const std::string& query, api::Clock::time_point time,
-                                                     const api::Deadline& deadline) const {
+                                                     const api::Deadline& deadline,
+                                                     std::optional<std::chrono::milliseconds> reuse_for) const {
   http::OutgoingRequest request = instant_query_request(query, time);
   request.deadline = deadline;
+  request.reuse_for = reuse_for;
   auto result = call_backend(endpoint_, std::move(request), prometheus_error);
   return parse_or_fail<std::vector<PromqlSample>>(
       endpoint_, [&] { return parse_instant_query_response(std::move(result.body)); });

@@ -19,8 +19,10 @@ class PromqlClient {
   // POST /api/v1/query with query and time as a form, so long pod lists fit.
   http::OutgoingRequest instant_query_request(const std::string& query, api::Clock::time_point time) const;
   // Bounded by the API request's deadline as well as the backend timeout.
+  // reuse_for: how long the value cache may reuse the answer (the rule's cacheTTL; unset: --cache-ttl).
   std::vector<PromqlSample> instant_query(const std::string& query, api::Clock::time_point time,
-                                          const api::Deadline& deadline = {}) const;
+                                          const api::Deadline& deadline = {},
+                                          std::optional<std::chrono::milliseconds> reuse_for = std::nullopt) const;
 
   // GET /api/v1/label/__name__/values
   std::vector<std::string> metric_names() const;

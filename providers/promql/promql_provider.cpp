@@ -64,7 +64,7 @@ api::Clock::time_point PromqlProvider::evaluation_time(const config::ResolvedRul
 
 std::vector<PromqlSample> PromqlProvider::run(const config::ResolvedRule& rule, const std::string& query,
                                               const api::Deadline& deadline) const {
-  return client_.instant_query(query, evaluation_time(rule), deadline);
+  return client_.instant_query(query, evaluation_time(rule), deadline, rule.cache_ttl);
 }
 
 api::MetricValue PromqlProvider::get_metric_by_name(const ObjectQuery& q) {

@@ -72,7 +72,7 @@ api::MetricValue DataApiProvider::get_metric_by_name(const ObjectQuery& query) {
   reject_scope_labels(*config, query.metric_selector, "metricLabelSelector");
   auto scope = object_scope(config->data_api_labels, options_.cluster_name, query);
   scope.group_label.clear();  // one object: one value, no segmentation
-  auto rows = client_.query(base_query(rule, query.metric, scope, query.metric_selector), query.deadline);
+  auto rows = client_.query(base_query(rule, query.metric, scope, query.metric_selector), query.deadline, rule.cache_ttl);
   auto described = describe_object(kinds_, query.resource, query.namespace_, query.name);
   if (rows.size() > 1) {
     throw MetricsError(MetricsError::Kind::Internal, "the Data API returned " + std::to_string(rows.size()) +
@@ -100,7 +100,7 @@ std::vector<api::MetricValue> DataApiProvider::get_metric_by_selector(const Sele
   if (wanted.empty()) {
     auto data_query = base_query(rule, query.metric, selection.scope, query.metric_selector);
     data_query.paging_to = kResourcePageSize - 1;  // without paging Sysdig returns only the top 10 segments
-    own_rows = client_.query(data_query, query.deadline);
+    own_rows = client_.query(data_query, query.deadline, rule.cache_ttl);
   } else {
     // Requests differing only in their pods can share one query over all of them.
     const std::string key = query.namespace_ + '\n' + query.metric + '\n' + query.metric_selector.to_string();
@@ -111,7 +111,7 @@ std::vector<api::MetricValue> DataApiProvider::get_metric_by_selector(const Sele
                        : pods_scope(config->data_api_labels, options_.cluster_name, query.namespace_, pods);
       auto data_query = base_query(rule, query.metric, scope, query.metric_selector);
       data_query.paging_to = static_cast<long long>(pods.size()) - 1;  // a segment for every listed pod
-      return client_.query(data_query, query.deadline);
+      return client_.query(data_query, query.deadline, rule.cache_ttl);
     });
   }
   std::map<std::string, api::MetricValue> by_name;
@@ -143,7 +143,7 @@ std::vector<api::ExternalMetricValue> DataApiProvider::get_external_metric(const
   auto rule = external_rule_or_not_found(*config, query.metric);
   reject_scope_labels(*config, query.metric_selector, "labelSelector");
   auto scope = external_scope(config->data_api_labels, options_.cluster_name, rule.namespaced ? query.namespace_ : "");
-  auto rows = client_.query(base_query(rule, query.metric, scope, query.metric_selector), query.deadline);
+  auto rows = client_.query(base_query(rule, query.metric, scope, query.metric_selector), query.deadline, rule.cache_ttl);
   std::vector<api::ExternalMetricValue> items;
   for (const auto& row : rows) {
     if (auto value = api::Quantity::from_double(row.value)) {

@@ -1,7 +1,9 @@
 """The value cache in front of the Sysdig backend, through the real daemon and the Sysdig double's
 request log: coalescing of identical concurrent queries, sharing across API paths, TTL, stale-on-error
 bounded by --max-staleness, and the counters on /metrics."""
+import os
 import re
+import tempfile
 import threading
 import time
 import unittest
@@ -70,6 +72,24 @@ class ValueCacheTest(unittest.TestCase):
         for _ in range(3):
             self.assertEqual(self.adapter.get(V1 + OBJECT).status, 200)
         self.assertEqual(len(self.sysdig.query_requests()), 3)
+
+    def test_a_rule_cache_ttl_replaces_the_flag_for_its_metric(self):
+        with tempfile.TemporaryDirectory() as d:
+            rules = os.path.join(d, "rules.yaml")
+            with open(rules, "w") as f:
+                f.write("rules:\n"
+                        "  - metric: net.http.request.count\n"
+                        "    cacheTTL: 0s\n"
+                        "  - metricRegex: \".*\"\n")
+            self.start("--config", rules, "--cache-ttl", "10s")
+            for _ in range(3):
+                self.assertEqual(self.adapter.get(V1 + OBJECT).status, 200)
+            self.assertEqual(len(self.sysdig.query_requests()), 3)   # the rule: never reused
+            self.sysdig.clear_requests()
+            other = "/namespaces/default/services/kuard/net.request.time"
+            statuses = [self.adapter.get(V1 + other).status for _ in range(3)]
+            self.assertEqual(len(set(statuses)), 1, statuses)
+            self.assertEqual(len(self.sysdig.query_requests()), 1)   # --cache-ttl: one call for three
 
     def test_stale_value_is_served_on_backend_failure_within_max_staleness(self):
         self.start("--cache-ttl", "500ms", "--max-staleness", "60s")

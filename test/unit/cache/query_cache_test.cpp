@@ -53,3 +53,32 @@ TEST_CASE("waiting on an identical call in flight ends at the waiter's deadline"
   CHECK(cache.get("q", slow, never_failed, Deadline::after(0ms)).body == "answer");
   CHECK(fetches == 1);
 }
+
+TEST_CASE("a query's own TTL (a rule's cacheTTL) replaces the cache's", "[query_cache]") {
+  auto now = std::chrono::steady_clock::time_point{} + 1h;
+  QueryCacheOptions options;
+  options.ttl = 10s;
+  QueryCache cache(options, [&] { return now; });
+  int fetches = 0;
+  auto fetch = [&] {
+    ++fetches;
+    return FetchResult{200, "answer " + std::to_string(fetches), "application/json", ""};
+  };
+
+  // A 1 s rule: reused within a second, asked again after it.
+  CHECK(cache.get("short", fetch, never_failed, {}, 1s).body == "answer 1");
+  now += 500ms;
+  CHECK(cache.get("short", fetch, never_failed, {}, 1s).body == "answer 1");
+  now += 600ms;
+  CHECK(cache.get("short", fetch, never_failed, {}, 1s).body == "answer 2");
+
+  // Without a rule TTL the cache's 10 s hold.
+  CHECK(cache.get("default", fetch, never_failed).body == "answer 3");
+  now += 5s;
+  CHECK(cache.get("default", fetch, never_failed).body == "answer 3");
+
+  // 0: every request asks the backend.
+  CHECK(cache.get("never", fetch, never_failed, {}, 0s).body == "answer 4");
+  CHECK(cache.get("never", fetch, never_failed, {}, 0s).body == "answer 5");
+  CHECK(fetches == 5);
+}

@@ -41,6 +41,7 @@ rules:
   - metric: net.http.request.count
     resources: [services, deployments.apps]
     aggregation: avg
+    cacheTTL: 30s
     series: sysdig_container_net_http_request_count
   - metricRegex: "http_.*"
     backend: prometheus
@@ -58,6 +59,7 @@ rules:
   CHECK(a->aggregation == config::Aggregation::Avg);
   CHECK(a->window == std::chrono::seconds(30));
   CHECK(a->series == "sysdig_container_net_http_request_count");
+  CHECK(a->cache_ttl == std::chrono::seconds(30));
   CHECK(a->origin == "rule at adapter.yaml:6");
   CHECK_FALSE(c.resolve_custom("net.http.request.count", {"pods", ""}));  // resource not listed
 
@@ -66,6 +68,7 @@ rules:
   CHECK(b->backend == "prometheus");
   CHECK(b->time_aggregation == config::TimeAggregation::Rate);
   CHECK(b->window == std::chrono::minutes(2));
+  CHECK_FALSE(b->cache_ttl);  // --cache-ttl applies
   REQUIRE(b->absent_as);
   CHECK(b->absent_as->is_zero());
   CHECK_FALSE(c.resolve_custom("xhttp_requests", {"pods", ""}));  // the regex must match the whole name
@@ -109,6 +112,7 @@ TEST_CASE("config errors name the file, the line and the problem") {
            Case{"rules:\n  - metric: m\n    query: 'sum(m)'\n", "adapter.yaml:3: query must contain <<.LabelMatchers>>"},
            Case{"rules:\n  - metric: m\n    query: 'sum(m{<<.LabelMatchers>>})'\n", "must group by <<.GroupBy>>"},
            Case{"rules:\n  - metric: m\n    absentAs: lots\n", "adapter.yaml:3: absentAs \"lots\" is not a quantity"},
+           Case{"rules:\n  - metric: m\n    cacheTTL: later\n", "adapter.yaml:3: cacheTTL \"later\" is not a duration"},
            Case{"rules:\n  - external: q\n    resources: [pods]\n", "adapter.yaml:3: external rules have no resources"},
            Case{"rules: [\n", "adapter.yaml:2: "},
            Case{"rulez: []\n", "adapter.yaml:1: unknown key \"rulez\""},
