@@ -53,7 +53,7 @@ std::vector<PromqlSample> PromqlClient::instant_query(const std::string& query, 
   request.reuse_for = reuse_for;
   auto result = call_backend(endpoint_, std::move(request), prometheus_error);
   return parse_or_fail<std::vector<PromqlSample>>(
-      endpoint_, [&] { return parse_instant_query_response(std::move(result.body)); });
+      endpoint_, [&] { return parse_instant_query_response(result.body); });
 }
 
 std::vector<std::string> PromqlClient::metric_names() const {

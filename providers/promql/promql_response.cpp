@@ -43,37 +43,17 @@ const Value& required_member(const Value& object, const std::string& place, cons
 
 // Iterative parsing keeps a deeply nested body from exhausting the stack; invalid UTF-8 is refused
 // so label values stay text that can be written back out as JSON.
-constexpr unsigned kParseFlags = rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag;
-
-void check_parsed(const rapidjson::Document& doc, const std::string& excerpt) {
+rapidjson::Document parse_json(std::string_view body) {
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(body.data(), body.size());
   if (doc.HasParseError()) {
     malformed(std::string("the backend answer is not JSON: ") + rapidjson::GetParseError_En(doc.GetParseError()) +
-              " (at byte " + std::to_string(doc.GetErrorOffset()) + "; it starts \"" + excerpt + "\")");
+              " (at byte " + std::to_string(doc.GetErrorOffset()) + "; it starts \"" +
+              shown(body, kMaxExcerptBytes) + "\")");
   }
   if (!api::json_strings_are_utf8(doc)) {
     malformed("the backend answer holds a string that is not UTF-8 (a lone surrogate escape)");
   }
-}
-
-// Parsing in place: the document's strings point into `body`, which must outlive it. Large answers
-// (a pods/* query over thousands of pods) are parsed without copying each string again.
-rapidjson::Document parse_json_in_place(std::string& body) {
-  // In place, the text ends at its first NUL: one inside would hide whatever follows it.
-  const std::string excerpt = shown(body, kMaxExcerptBytes);  // before parsing rewrites escapes in place
-  if (const auto nul = body.find('\0'); nul != std::string::npos) {
-    malformed("the backend answer is not JSON: a NUL byte (at byte " + std::to_string(nul) + "; it starts \"" + excerpt +
-              "\")");
-  }
-  rapidjson::Document doc;
-  doc.ParseInsitu<kParseFlags>(body.data());
-  check_parsed(doc, excerpt);
-  return doc;
-}
-
-rapidjson::Document parse_json(std::string_view body) {
-  rapidjson::Document doc;
-  doc.Parse<kParseFlags>(body.data(), body.size());
-  check_parsed(doc, shown(body, kMaxExcerptBytes));
   return doc;
 }
 
@@ -137,8 +117,13 @@ std::vector<PromqlSample> read_vector(const Value& result) {
 
 }  // namespace
 
-std::vector<PromqlSample> parse_instant_query_response(std::string body) {
-  rapidjson::Document doc = parse_json_in_place(body);
+std::vector<PromqlSample> parse_instant_query_response(std::string_view body) {
+  // A NUL is never part of JSON text; saying where it is beats a parser error about what follows it.
+  if (const auto nul = body.find('\0'); nul != std::string_view::npos) {
+    malformed("the backend answer is not JSON: a NUL byte (at byte " + std::to_string(nul) + "; it starts \"" +
+              shown(body, kMaxExcerptBytes) + "\")");
+  }
+  rapidjson::Document doc = parse_json(body);
   const Value& data = success_data(doc);
   if (!data.IsObject()) wrong_type("data", "an object", data);
   const Value& type = required_member(data, "data", "resultType");

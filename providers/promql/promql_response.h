@@ -33,9 +33,7 @@ class PromqlResponseError : public std::runtime_error {
 
 // An instant query answer. resultType "vector" gives its samples; "scalar" gives one sample with no
 // labels; anything else (matrix, string) is Malformed for an instant query.
-// The body is parsed in place (no second copy of its strings): pass it moved when it is not needed
-// afterwards.
-std::vector<PromqlSample> parse_instant_query_response(std::string body);
+std::vector<PromqlSample> parse_instant_query_response(std::string_view body);
 
 // /label/<name>/values: the data array of strings.
 std::vector<std::string> parse_label_values_response(std::string_view body);
