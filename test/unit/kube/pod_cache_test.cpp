@@ -112,8 +112,7 @@ void list_and_watch(PodCache& cache) {
 TEST_CASE("a namespace is listed once and then answered from memory", "[pod_cache]") {
   Shop shop;
   auto& api = shop.api;
-  auto& client = shop.client;
-  PodCache cache(client, quick_options());
+  PodCache cache(shop.client, quick_options());
 
   CHECK(cache.pod_names("shop", LabelSelector::parse("app=web")) == std::vector<std::string>{"web-1", "web-2"});
   CHECK(cache.pod_names("shop", LabelSelector::parse("app!=web")) == std::vector<std::string>{"db-0"});
@@ -131,8 +130,7 @@ TEST_CASE("a namespace is listed once and then answered from memory", "[pod_cach
 TEST_CASE("changes arrive by the watch: added, relabelled, finished and deleted pods", "[pod_cache]") {
   Shop shop;
   auto& api = shop.api;
-  auto& client = shop.client;
-  PodCache cache(client, quick_options());
+  PodCache cache(shop.client, quick_options());
   const auto web = LabelSelector::parse("app=web");
   REQUIRE(cache.pod_names("shop", web).size() == 2);
   REQUIRE(eventually([&] { return cache.state("shop")->watching; }));
@@ -162,8 +160,7 @@ TEST_CASE("concurrent first requests share one list", "[pod_cache]") {
 TEST_CASE("a broken watch resumes from the last version without listing again", "[pod_cache]") {
   Shop shop;
   auto& api = shop.api;
-  auto& client = shop.client;
-  PodCache cache(client, quick_options());
+  PodCache cache(shop.client, quick_options());
   list_and_watch(cache);
   api.control("POST", "fixture", fixture({{"web-1", R"({"app":"web"})"}}));
   REQUIRE(eventually([&] { return cache.pod_names("shop", LabelSelector()).size() == 1; }));
@@ -182,8 +179,7 @@ TEST_CASE("a broken watch resumes from the last version without listing again", 
 TEST_CASE("an expired version makes the cache list again", "[pod_cache]") {
   Shop shop;
   auto& api = shop.api;
-  auto& client = shop.client;
-  PodCache cache(client, quick_options());
+  PodCache cache(shop.client, quick_options());
   list_and_watch(cache);
 
   // The history is forgotten while the watch is down, and a pod changes meanwhile: only a new list
@@ -265,8 +261,7 @@ TEST_CASE("a watch that opens and fails at once, again and again, does not keep 
 TEST_CASE("a namespace that cannot be listed is an error, and the next request tries again", "[pod_cache]") {
   Shop shop;
   auto& api = shop.api;
-  auto& client = shop.client;
-  PodCache cache(client, quick_options());
+  PodCache cache(shop.client, quick_options());
   api.inject_fault(R"({"mode": "status", "status": 403, "count": 1})");
   try {
     cache.pod_names("shop", LabelSelector());
