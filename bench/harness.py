@@ -184,24 +184,7 @@ class TimedDouble(double_process.DoubleProcess):
         return reply["timings"]
 
     def write_kubeconfig(self, path):
-        with open(path, "w") as f:
-            f.write(f"""apiVersion: v1
-kind: Config
-clusters:
-- name: bench
-  cluster:
-    server: {self.url}
-    certificate-authority: {self.ca_file}
-contexts:
-- name: bench
-  context: {{cluster: bench, user: adapter}}
-current-context: bench
-users:
-- name: adapter
-  user:
-    token: {self.token}
-""")
-        return path
+        return double_process.write_kubeconfig(path, self.url, self.ca_file, self.token)
 
 
 # ---------------------------------------------------------------------------------------------------------

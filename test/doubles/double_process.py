@@ -36,6 +36,28 @@ def track(proc):
     return proc
 
 
+def write_kubeconfig(path, server, ca_file, token):
+    """A kubeconfig whose one context reaches `server` (trusting `ca_file`) with a bearer `token`; returns path."""
+    with open(path, "w") as f:
+        f.write(f"""apiVersion: v1
+kind: Config
+clusters:
+- name: test
+  cluster:
+    server: {server}
+    certificate-authority: {ca_file}
+contexts:
+- name: test
+  context: {{cluster: test, user: test}}
+current-context: test
+users:
+- name: test
+  user:
+    token: {token}
+""")
+    return path
+
+
 class Response:
     """An answer read in full. `body` is what the caller read: bytes here, text for the adapter's runner;
     json() parses either."""

@@ -58,21 +58,4 @@ class KubeApiDouble(DoubleProcess):
         super().__init__("kube_api_double.py", "--token", token, *args, token=token)
 
     def write_kubeconfig(self, path):
-        with open(path, "w") as f:
-            f.write(f"""apiVersion: v1
-kind: Config
-clusters:
-- name: double
-  cluster:
-    server: {self.url}
-    certificate-authority: {self.ca_file}
-contexts:
-- name: double
-  context: {{cluster: double, user: adapter}}
-current-context: double
-users:
-- name: adapter
-  user:
-    token: {self.TOKEN}
-""")
-        return path
+        return double_process.write_kubeconfig(path, self.url, self.ca_file, self.TOKEN)

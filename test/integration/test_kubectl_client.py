@@ -8,29 +8,13 @@ import tempfile
 import unittest
 
 from adapter_process import Adapter
+from double_processes import double_process
 from tls_material import make_serving_pair
 
 
 def write_kubeconfig(path, port, ca_file):
-    with open(path, "w") as f:
-        f.write(f"""apiVersion: v1
-kind: Config
-clusters:
-- name: adapter
-  cluster:
-    server: https://127.0.0.1:{port}
-    certificate-authority: {ca_file}
-contexts:
-- name: adapter
-  context:
-    cluster: adapter
-    user: anonymous
-users:
-- name: anonymous
-  user:
-    token: not-checked-until-authentication-lands
-current-context: adapter
-""")
+    # The adapter runs anonymous here: the token is sent and not checked.
+    double_process.write_kubeconfig(path, f"https://127.0.0.1:{port}", ca_file, "not-checked-anonymous-adapter")
 
 
 @unittest.skipUnless(shutil.which("kubectl"), "kubectl is installed by scripts/install-deps.sh")

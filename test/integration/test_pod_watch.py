@@ -4,12 +4,11 @@ seen without listing again, and an API outage longer than --max-staleness answer
 import copy
 import json
 import os
-import tempfile
 import time
 import unittest
 
-from adapter_process import Adapter
-from double_processes import DOUBLES, KubeApiDouble, SysdigDouble
+from adapter_stack import AdapterStack
+from double_processes import DOUBLES, KubeApiDouble
 
 V2 = "/apis/custom.metrics.k8s.io/v1beta2"
 KUARD_PODS = V2 + "/namespaces/default/pods/*/net.http.request.count?labelSelector=app%3Dkuard"
@@ -40,21 +39,9 @@ class PodWatchCase(unittest.TestCase):
     FLAGS = ()
 
     def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory()
-        self.sysdig = SysdigDouble()
-        self.kube = KubeApiDouble()
-        kubeconfig = self.kube.write_kubeconfig(os.path.join(self.tmp.name, "kubeconfig"))
-        self.adapter = Adapter("--kubeconfig", kubeconfig, "--cache-ttl", "0", *self.FLAGS,
-                               env={"SDC_ENDPOINT": self.sysdig.url, "SDC_TOKEN": SysdigDouble.TOKEN,
-                                    "CLUSTER_NAME": "prod"})
-
-    def tearDown(self):
-        try:
-            self.adapter.stop()
-        finally:
-            self.sysdig.stop()
-            self.kube.stop()
-            self.tmp.cleanup()
+        stack = AdapterStack("--cache-ttl", "0", *self.FLAGS)
+        self.addCleanup(stack.stop)
+        self.sysdig, self.kube, self.adapter = stack.sysdig, stack.kube, stack.adapter
 
     def pod_values(self, path=KUARD_PODS):
         r = self.adapter.get(path)

@@ -2,12 +2,10 @@
 query over all their pods, and each caller gets only its own pods. Through the real daemon, the Kubernetes
 double and the Sysdig double's request log, in both Sysdig API modes."""
 import os
-import tempfile
 import threading
 import unittest
 
-from adapter_process import Adapter
-from double_processes import KubeApiDouble, SysdigDouble
+from adapter_stack import AdapterStack
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
 V2 = "/apis/custom.metrics.k8s.io/v1beta2"
@@ -20,18 +18,10 @@ class BatchingCase:
     RULES = None
 
     def start(self, *flags):
-        tmp = tempfile.TemporaryDirectory()
-        self.addCleanup(tmp.cleanup)
-        self.sysdig = SysdigDouble()
-        self.addCleanup(self.sysdig.stop)
-        self.kube = KubeApiDouble()
-        self.addCleanup(self.kube.stop)
-        kubeconfig = self.kube.write_kubeconfig(os.path.join(tmp.name, "kubeconfig"))
-        self.adapter = Adapter("--sysdig-api", self.MODE, "--config", os.path.join(FIXTURES, self.RULES),
-                               "--kubeconfig", kubeconfig, "--cache-ttl", "0", *flags,
-                               env={"SDC_ENDPOINT": self.sysdig.url, "SDC_TOKEN": SysdigDouble.TOKEN,
-                                    "CLUSTER_NAME": "prod"})
-        self.addCleanup(self.adapter.stop)
+        stack = AdapterStack("--sysdig-api", self.MODE, "--config", os.path.join(FIXTURES, self.RULES),
+                             "--cache-ttl", "0", *flags)
+        self.addCleanup(stack.stop)
+        self.sysdig, self.adapter = stack.sysdig, stack.adapter
         # The pod lists first, so that the requests below arrive at the batcher together.
         self.assertEqual(self.adapter.get(PODS + "app%3Dkuard").status, 200)
         self.assertEqual(self.adapter.get(PODS + "app%3Dredis").status, 200)

@@ -3,13 +3,13 @@ concurrent backend calls (--max-backend-concurrency, counted at the Sysdig doubl
 per-request deadline (--request-timeout). Past either, the answer is a Status, never a number."""
 import json
 import os
-import tempfile
 import threading
 import time
 import unittest
 
 from adapter_process import Adapter
-from double_processes import KubeApiDouble, SysdigDouble
+from adapter_stack import AdapterStack
+from double_processes import SysdigDouble
 
 V1 = "/apis/custom.metrics.k8s.io/v1beta1/namespaces/default"
 # Six distinct backend queries (one pod, one metric each) and the values the double holds for them.
@@ -130,22 +130,13 @@ class ConcurrencyCapTest(LimitCase):
 class RequestDeadlineTest(LimitCase):
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.TemporaryDirectory()
-        cls.sysdig = SysdigDouble()
-        cls.kube = KubeApiDouble()
-        kubeconfig = cls.kube.write_kubeconfig(os.path.join(cls.tmp.name, "kubeconfig"))
         # --backend-timeout stays at its 5 s default: the 1 s request deadline must cut it short.
-        cls.adapter = Adapter("--request-timeout", "1s", "--kubeconfig", kubeconfig, "--cache-ttl", "0",
-                              env={"SDC_ENDPOINT": cls.sysdig.url, **SYSDIG_ENV})
+        cls.stack = AdapterStack("--request-timeout", "1s", "--cache-ttl", "0")
+        cls.sysdig, cls.kube, cls.adapter = cls.stack.sysdig, cls.stack.kube, cls.stack.adapter
 
     @classmethod
     def tearDownClass(cls):
-        try:
-            cls.adapter.stop()
-        finally:
-            cls.sysdig.stop()
-            cls.kube.stop()
-            cls.tmp.cleanup()
+        cls.stack.stop()
 
     def setUp(self):
         self.sysdig.clear_faults()

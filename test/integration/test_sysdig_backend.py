@@ -2,12 +2,12 @@
 and the Kubernetes API double. Proves scoping, aggregation, one backend call per request, input
 validation before anything is sent, and outages answered with 503, never a number."""
 import os
-import tempfile
 import time
 import unittest
 
 from adapter_process import Adapter
-from double_processes import KubeApiDouble, SysdigDouble
+from adapter_stack import AdapterStack
+from double_processes import SysdigDouble
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
 V1 = "/apis/custom.metrics.k8s.io/v1beta1"
@@ -24,23 +24,13 @@ class SysdigBackendCase:
 
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.TemporaryDirectory()
-        cls.sysdig = SysdigDouble()
-        cls.kube = KubeApiDouble()
-        kubeconfig = cls.kube.write_kubeconfig(os.path.join(cls.tmp.name, "kubeconfig"))
-        cls.adapter = Adapter("--sysdig-api", cls.MODE, "--config", os.path.join(FIXTURES, cls.RULES),
-                              "--kubeconfig", kubeconfig, "--backend-timeout", "2s", *cls.EXTRA_FLAGS,
-                              env={"SDC_ENDPOINT": cls.sysdig.url + "/api/", "SDC_TOKEN": SysdigDouble.TOKEN,
-                                   "CLUSTER_NAME": "prod"})
+        cls.stack = AdapterStack("--sysdig-api", cls.MODE, "--config", os.path.join(FIXTURES, cls.RULES),
+                                 "--backend-timeout", "2s", *cls.EXTRA_FLAGS, sysdig_path="/api/")
+        cls.sysdig, cls.kube, cls.adapter = cls.stack.sysdig, cls.stack.kube, cls.stack.adapter
 
     @classmethod
     def tearDownClass(cls):
-        try:
-            cls.adapter.stop()
-        finally:
-            cls.sysdig.stop()
-            cls.kube.stop()
-            cls.tmp.cleanup()
+        cls.stack.stop()
 
     def setUp(self):
         self.sysdig.clear_faults()
