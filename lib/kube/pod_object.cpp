@@ -1,5 +1,7 @@
 #include "lib/kube/pod_object.h"
 
+#include "lib/api/json_reading.h"
+
 namespace sma::kube {
 namespace {
 
@@ -17,12 +19,11 @@ bool has_finished(const Value& pod) {
 }  // namespace
 
 const Value* json_member(const Value& object, const char* name) {
-  const auto found = object.FindMember(name);
-  if (found == object.MemberEnd() || found->value.IsNull()) return nullptr;
-  return &found->value;
+  const Value* value = api::json_member(object, name);
+  return value == nullptr || value->IsNull() ? nullptr : value;
 }
 
-std::string json_text(const Value& value) { return std::string(value.GetString(), value.GetStringLength()); }
+std::string json_text(const Value& value) { return std::string(api::json_string(value)); }
 
 PodObject read_pod_object(const Value& pod, const std::string& what, const std::string& where) {
   const auto malformed = [&](const std::string& problem) {

@@ -22,9 +22,10 @@ struct PodObject {
 // not what the API documents.
 PodObject read_pod_object(const rapidjson::Value& pod, const std::string& what, const std::string& where);
 
-// The member `name` of `object` when it is present and not null.
+// api::json_member, with a null member counted as absent: Go writes nil maps and slices as null.
 const rapidjson::Value* json_member(const rapidjson::Value& object, const char* name);
 
+// api::json_string as a std::string.
 std::string json_text(const rapidjson::Value& value);
 
 }  // namespace sma::kube
