@@ -124,14 +124,11 @@ providers::PodLister BackendSet::pod_lister() {
   kube::KubeClient* kube = kube_;
   kube::PodCache* cache = pod_cache_.get();
   return [kube, cache](const std::string& ns, const api::LabelSelector& selector, const api::Deadline& deadline) {
-    std::vector<std::string> pods;
     try {
-      if (cache) return cache->pod_names(ns, selector, deadline);
-      for (auto& pod : kube->list_pods(ns, selector, deadline)) pods.push_back(std::move(pod.name));
+      return cache ? cache->pod_names(ns, selector, deadline) : kube->list_pod_names(ns, selector, deadline);
     } catch (const kube::KubeError& e) {
       throw from_kube_error(e, deadline);
     }
-    return pods;
   };
 }
 

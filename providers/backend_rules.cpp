@@ -109,8 +109,6 @@ ObjectSelection select_objects(const config::LabelMapping& labels, const std::st
   bool is_pods = query.resource == api::GroupResource{"pods", ""};
   if (is_pods && pods) {
     selection.wanted = pods(query.namespace_, query.object_selector, query.deadline);
-    std::sort(selection.wanted.begin(), selection.wanted.end());
-    selection.wanted.erase(std::unique(selection.wanted.begin(), selection.wanted.end()), selection.wanted.end());
     selection.nothing_selected = selection.wanted.empty();
     if (!selection.nothing_selected) selection.scope = pods_scope(labels, cluster, query.namespace_, selection.wanted);
     return selection;

@@ -13,7 +13,7 @@
 
 namespace sma::providers {
 
-// The names of the pods a selector picks in a namespace. Throws MetricsError (Unavailable when the
+// The names of the pods a selector picks in a namespace, sorted, no repeats. Throws MetricsError (Unavailable when the
 // API cannot be reached, Timeout when the deadline passed).
 using PodLister = std::function<std::vector<std::string>(const std::string& namespace_, const api::LabelSelector& selector,
                                                          const api::Deadline& deadline)>;

@@ -1,5 +1,6 @@
 #include "lib/kube/kube_client.h"
 
+#include <algorithm>
 #include <random>
 #include <set>
 #include <thread>
@@ -178,6 +179,15 @@ std::string KubeClient::post_json(const std::string& path, const std::string& bo
 std::vector<PodInfo> KubeClient::list_pods(const std::string& namespace_, const api::LabelSelector& selector,
                                            const api::Deadline& deadline) {
   return list_pod_snapshot(namespace_, selector, deadline).pods;
+}
+
+std::vector<std::string> KubeClient::list_pod_names(const std::string& namespace_,
+                                                   const api::LabelSelector& selector, const api::Deadline& deadline) {
+  std::vector<std::string> names;
+  for (auto& pod : list_pods(namespace_, selector, deadline)) names.push_back(std::move(pod.name));
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  return names;
 }
 
 PodSnapshot KubeClient::list_pod_snapshot(const std::string& namespace_, const api::LabelSelector& selector,

@@ -89,6 +89,9 @@ class KubeClient {
                                  const api::Deadline& deadline = {});
   PodSnapshot list_pod_snapshot(const std::string& namespace_, const api::LabelSelector& selector,
                                 const api::Deadline& deadline = {});
+  // The names of list_pods, sorted, no repeats (a list across namespaces can name a pod twice).
+  std::vector<std::string> list_pod_names(const std::string& namespace_, const api::LabelSelector& selector,
+                                          const api::Deadline& deadline = {});
 
   // GET /api/v1/namespaces/{ns}/pods?watch=1 from `resource_version`, with bookmarks. `opened` runs
   // once the API server has accepted the watch; `on_event` gets each event and returns false to stop.

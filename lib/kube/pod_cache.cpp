@@ -131,11 +131,7 @@ std::shared_ptr<PodCache::Namespace> PodCache::entry(const std::string& namespac
 
 std::vector<std::string> PodCache::pod_names(const std::string& namespace_, const api::LabelSelector& selector,
                                              const api::Deadline& deadline) {
-  if (namespace_.empty()) {
-    std::vector<std::string> names;
-    for (auto& pod : client_.list_pods(namespace_, selector, deadline)) names.push_back(std::move(pod.name));
-    return names;
-  }
+  if (namespace_.empty()) return client_.list_pod_names(namespace_, selector, deadline);
   while (true) {
     std::shared_ptr<Namespace> space = entry(namespace_);
     // nullopt: not listed yet. A namespace retired meanwhile is replaced by a new entry (the loop).
