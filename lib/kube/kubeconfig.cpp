@@ -10,7 +10,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "lib/kube/base64_decoding.h"
+#include "lib/kube/base64.h"
 #include "lib/kube/kube_client.h"
 
 namespace sma::kube {
