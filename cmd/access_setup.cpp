@@ -9,21 +9,6 @@
 namespace sma::cmd {
 namespace {
 
-std::vector<std::string> comma_list(const std::string& text) {
-  std::vector<std::string> items;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    auto comma = text.find(',', start);
-    std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    while (!item.empty() && item.front() == ' ') item.erase(item.begin());
-    while (!item.empty() && item.back() == ' ') item.pop_back();
-    if (!item.empty()) items.push_back(item);
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return items;
-}
-
 auth::AuthenticationFlags authentication_flags(const AdapterOptions& o) {
   auth::AuthenticationFlags f;
   auto text = [](const std::string& v) { return v.empty() ? std::nullopt : std::optional<std::string>(v); };

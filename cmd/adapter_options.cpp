@@ -18,6 +18,27 @@ void register_flags(FlagSet& flags, AdapterOptions& o) {
   flags.add_string("tls-cert-file", &o.tls_cert_file,
                    "PEM serving certificate (with intermediates); a self-signed pair is generated when not given");
   flags.add_string("tls-private-key-file", &o.tls_private_key_file, "PEM private key matching --tls-cert-file");
+  flags.add_string("serving-cert-secret", &o.serving_cert_secret,
+                   "NAMESPACE/NAME of a Secret holding the serving certificate: made with its own CA when missing, "
+                   "renewed and rotated by the adapter, its CA injected into --ca-bundle-apiservices (instead of "
+                   "--tls-cert-file; needs a Kubernetes connection)");
+  flags.add_string("serving-cert-service", &o.serving_cert_service,
+                   "Service the aggregator reaches the adapter through (NAME in the Secret's namespace, or "
+                   "NAMESPACE/NAME); its DNS names go into the serving certificate");
+  flags.add_string("serving-cert-hosts", &o.serving_cert_hosts,
+                   "comma-separated extra DNS names for the serving certificate");
+  flags.add_duration("serving-cert-validity", &o.serving_cert_validity,
+                     "lifetime of a serving certificate the adapter makes (renewed at two thirds of it)");
+  flags.add_duration("serving-cert-ca-validity", &o.serving_cert_ca_validity,
+                     "lifetime of the CA the adapter makes (rotated at two thirds of it)");
+  flags.add_duration("serving-cert-check-interval", &o.serving_cert_check_interval,
+                     "how often the Secret and the APIServices' caBundle are checked (sooner after a failure)");
+  flags.add_bool("serving-cert-replace-unusable", &o.serving_cert_replace_unusable,
+                 "replace a Secret whose certificate or keys cannot be used (bad PEM, mismatched key) with a new pair "
+                 "(false: log it and leave it for a person to fix)");
+  flags.add_string("ca-bundle-apiservices", &o.ca_bundle_apiservices,
+                   "comma-separated APIServices whose caBundle gets the serving certificate's CA "
+                   "(with --serving-cert-secret; empty: none)");
   flags.add_bool("insecure-allow-anonymous", &o.insecure_allow_anonymous,
                  "serve requests without authentication (development and tests only)");
   flags.add_string("log-level", &o.log_level, "debug, info, warning or error");
@@ -103,6 +124,21 @@ void apply_environment(const FlagSet& flags, AdapterOptions& o) {
     bool has_token = !o.sysdig_token.empty() || !o.sysdig_token_file.empty();
     o.backend = has_token ? "sysdig" : "push";
   }
+}
+
+std::vector<std::string> comma_list(const std::string& text) {
+  std::vector<std::string> items;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    auto comma = text.find(',', start);
+    std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    while (!item.empty() && item.front() == ' ') item.erase(item.begin());
+    while (!item.empty() && item.back() == ' ') item.pop_back();
+    if (!item.empty()) items.push_back(item);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return items;
 }
 
 std::optional<std::size_t> backend_max_body_bytes(const AdapterOptions& o) {

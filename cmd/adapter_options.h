@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cmd/flag_set.h"
 
@@ -19,6 +20,16 @@ struct AdapterOptions {
   std::string tls_cert_file;
   std::string tls_private_key_file;
   bool insecure_allow_anonymous = false;
+  // Serving certificate kept in a Secret (docs/install.md): on when serving_cert_secret is set.
+  std::string serving_cert_secret;  // NAMESPACE/NAME
+  std::string serving_cert_service = "sysdig-metrics-adapter";
+  std::string serving_cert_hosts;  // comma-separated extra DNS names
+  std::chrono::milliseconds serving_cert_validity{std::chrono::hours(24 * 365)};
+  std::chrono::milliseconds serving_cert_ca_validity{std::chrono::hours(24 * 3650)};
+  std::chrono::milliseconds serving_cert_check_interval{std::chrono::minutes(1)};
+  bool serving_cert_replace_unusable = false;
+  std::string ca_bundle_apiservices =
+      "v1beta1.custom.metrics.k8s.io,v1beta2.custom.metrics.k8s.io,v1beta1.external.metrics.k8s.io";
   std::string log_level = "info";
   std::string metrics_bind_address;  // ":8080": plain HTTP for /metrics and health only; empty = off
   std::chrono::milliseconds shutdown_delay{std::chrono::seconds(5)};
@@ -78,6 +89,9 @@ void apply_environment(const FlagSet& flags, AdapterOptions& options);
 
 // The one-line reason these options cannot run the daemon, or empty.
 std::string backend_problem(const AdapterOptions& options);
+
+// The items of a comma-separated flag value, trimmed of spaces; empty items dropped.
+std::vector<std::string> comma_list(const std::string& text);
 
 // --backend-max-body in bytes; nullopt when it is not a whole number with an optional Ki/Mi/Gi suffix.
 std::optional<std::size_t> backend_max_body_bytes(const AdapterOptions& options);

@@ -14,6 +14,7 @@
 #include "cmd/cluster_connection.h"
 #include "cmd/flag_set.h"
 #include "cmd/operator_commands.h"
+#include "cmd/serving_cert_setup.h"
 #include "lib/apiserver/api_handler.h"
 #include "lib/apiserver/request_kind.h"
 #include "lib/config/file_watcher.h"
@@ -21,6 +22,7 @@
 #include "lib/server/plain_http_server.h"
 #include "lib/telemetry/log.h"
 #include "lib/telemetry/self_metrics.h"
+#include "lib/tls/certificate_facts.h"
 
 namespace {
 
@@ -45,16 +47,40 @@ std::pair<std::string, std::uint16_t> split_host_port(const std::string& address
   return {host.empty() ? "0.0.0.0" : host, static_cast<std::uint16_t>(std::stoul(port))};
 }
 
+// The expiry of the certificate in force, on /metrics, whatever put it in force.
+void report_certificate_in_force(const std::string& certificate_pem, const std::string& source) {
+  try {
+    double not_after =
+        std::chrono::duration<double>(tls::read_certificates(certificate_pem).front().not_after.time_since_epoch())
+            .count();
+    telemetry::SelfMetrics::instance().serving_certificate(source == "installed" ? "secret" : source, not_after);
+  } catch (const std::exception& e) {
+    telemetry::log_warning("cannot read the expiry of the serving certificate", {{"error", e.what()}});
+  }
+}
+
 int serve(const cmd::AdapterOptions& o) {
   if (o.tls_cert_file.empty() != o.tls_private_key_file.empty()) {
     std::cerr << "sysdig-metrics-adapter: --tls-cert-file and --tls-private-key-file must be given together\n";
     return 1;
   }
+  if (!o.serving_cert_secret.empty() && !o.tls_cert_file.empty()) {
+    std::cerr << "sysdig-metrics-adapter: --serving-cert-secret and --tls-cert-file are two ways of serving a "
+                 "certificate: give one\n";
+    return 1;
+  }
   std::unique_ptr<kube::KubeClient> kube;
   std::unique_ptr<cmd::AccessSetup> access;  // null only with --insecure-allow-anonymous
   std::unique_ptr<cmd::BackendSet> backends;
+  std::optional<servingcert::ManagerOptions> certificate_options;
   try {
     kube = cmd::connect_kubernetes(o);
+    if (!o.serving_cert_secret.empty()) {
+      certificate_options = cmd::serving_cert_options(o);
+      if (!kube) {
+        throw std::runtime_error("--serving-cert-secret needs the Kubernetes API: run in a cluster or give --kubeconfig");
+      }
+    }
     if (!o.insecure_allow_anonymous) access = std::make_unique<cmd::AccessSetup>(o, kube.get());
     backends = std::make_unique<cmd::BackendSet>(o, kube.get());
   } catch (const std::exception& e) {
@@ -76,6 +102,7 @@ int serve(const cmd::AdapterOptions& o) {
     telemetry::log(rejected ? telemetry::LogLevel::Error : telemetry::LogLevel::Info, event);
   };
   const apiserver::AccessControl* gate = access ? &access->gate() : nullptr;
+  server_options.on_certificate_in_force = &report_certificate_in_force;
   server::HttpsServer https(server_options, [&handler, gate](const server::HttpRequest& r) {
     auto& metrics = telemetry::SelfMetrics::instance();
     metrics.request_started();
@@ -105,6 +132,19 @@ int serve(const cmd::AdapterOptions& o) {
   } catch (const std::exception& e) {
     std::cerr << "sysdig-metrics-adapter: " << e.what() << "\n";
     return 1;
+  }
+  // Declared after the server, so it stops (and no longer installs) before the server goes.
+  std::unique_ptr<servingcert::ServingCertificateManager> certificates;
+  if (certificate_options) {
+    const std::string source = "Secret " + certificate_options->secret.text();
+    certificates = std::make_unique<servingcert::ServingCertificateManager>(
+        *kube, *certificate_options, [&https, source](const std::string& certificate, const std::string& key) {
+          https.install_certificate(certificate, key, source);
+        });
+    // Before readiness: the first answers already carry the Secret's certificate when it works.
+    certificates->check_now();
+    certificates->start();
+    handler.set_readiness_check("serving-certificate", [manager = certificates.get()] { return manager->readiness_problem(); });
   }
   backends->start_discovery();
   auto reload_config = [&backends](const char* trigger) {
@@ -162,6 +202,7 @@ int serve(const cmd::AdapterOptions& o) {
     sigtimedwait(&signals, nullptr, &wait);
   }
   telemetry::log_info("shutting down: no longer accepting, finishing in-flight requests");
+  if (certificates) certificates->stop();
   https.stop();
   if (plain) plain->stop();
   telemetry::log_info("stopped");

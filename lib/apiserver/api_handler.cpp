@@ -88,6 +88,12 @@ HttpResponse ApiHandler::handle(const HttpRequest& request, std::chrono::steady_
           using R = std::decay_t<decltype(r)>;
           if constexpr (std::is_same_v<R, routing::HealthRoute>) {
             if (r.check == "readyz" && !ready_) return plain(503, "not ready\n");
+            if (r.check == "readyz" && readiness_check_) {
+              // As Kubernetes' /readyz words a failed check.
+              if (std::string problem = readiness_check_(); !problem.empty()) {
+                return plain(503, "[-]" + readiness_check_name_ + " failed: " + problem + "\nreadyz check failed\n");
+              }
+            }
             return plain(200, "ok");
           } else if constexpr (std::is_same_v<R, routing::SelfMetricsRoute>) {
             HttpResponse response = plain(200, telemetry::SelfMetrics::instance().render());

@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
+#include <string>
 
 #include "lib/routing/api_route.h"
 #include "lib/server/https_server.h"
@@ -27,6 +29,12 @@ class ApiHandler {
 
   // /readyz answers 200 only while ready: after configuration is loaded and before shutdown.
   void set_ready(bool ready) { ready_ = ready; }
+  // A further condition of /readyz, named `name`: returns why the adapter is not ready, or empty.
+  // Set before serving; called on every /readyz.
+  void set_readiness_check(std::string name, std::function<std::string()> problem) {
+    readiness_check_name_ = std::move(name);
+    readiness_check_ = std::move(problem);
+  }
 
  private:
   providers::MetricsProvider& provider_;
@@ -34,6 +42,8 @@ class ApiHandler {
   routing::RouteOptions route_options_;
   std::chrono::milliseconds request_timeout_;
   std::atomic<bool> ready_{false};
+  std::string readiness_check_name_;
+  std::function<std::string()> readiness_check_;
 };
 
 }  // namespace sma::apiserver

@@ -92,7 +92,8 @@ struct KubeClient::Impl {
   }
 
   http::OutgoingRequest build_request(const std::string& method, const std::string& path_and_query,
-                                      const std::string& body, const api::Deadline& deadline) {
+                                      const std::string& body, const api::Deadline& deadline,
+                                      const std::string& content_type) {
     http::OutgoingRequest request;
     request.deadline = deadline;
     request.method = method;
@@ -101,8 +102,8 @@ struct KubeClient::Impl {
     if (const std::string bearer = token.current(); !bearer.empty()) {
       request.headers.emplace_back("Authorization", "Bearer " + bearer);
     }
-    if (method == "POST") {
-      request.headers.emplace_back("Content-Type", "application/json");
+    if (method != "GET") {
+      request.headers.emplace_back("Content-Type", content_type);
       request.body = body;
     }
     return request;
@@ -118,14 +119,15 @@ struct KubeClient::Impl {
   // Invalid for an answer over the size limit. Attempts and the waits between them stay within
   // `deadline`: no retry starts that could not finish before it.
   Answer send(const std::string& method, const std::string& path_and_query,
-              const std::string& body, const api::Deadline& deadline = {}) {
+              const std::string& body, const api::Deadline& deadline = {},
+              const std::string& content_type = "application/json") {
     const CallKind kind = method == "GET" ? CallKind::Read : CallKind::Write;
     for (int attempt = 1;; ++attempt) {
       std::chrono::milliseconds wait =
           backoff_delay(attempt, options.initial_backoff, random_jitter());
       const bool last_attempt = attempt >= options.max_attempts || deadline.remaining() <= wait;
       try {
-        http::FetchResult result = fetcher->fetch(build_request(method, path_and_query, body, deadline));
+        http::FetchResult result = fetcher->fetch(build_request(method, path_and_query, body, deadline, content_type));
         if (last_attempt || !worth_retrying_status(result.status, kind)) {
           return {std::move(result), attempt};
         }
@@ -174,6 +176,19 @@ std::string KubeClient::get_json(const std::string& path) { return impl_->call("
 
 std::string KubeClient::post_json(const std::string& path, const std::string& body) {
   return impl_->call("POST", path, body);
+}
+
+KubeClient::Answer KubeClient::exchange(const std::string& method, const std::string& path, const std::string& body,
+                                        const std::string& content_type) {
+  if (path.empty() || path.front() != '/') {
+    throw KubeError(KubeError::Kind::Invalid, "API path \"" + path + "\" does not start with '/'");
+  }
+  Impl::Answer answer = impl_->send(method, path, body, {}, content_type);
+  return Answer{answer.result.status, std::move(answer.result.body)};
+}
+
+KubeError KubeClient::error_for(const std::string& method, const std::string& path, const Answer& answer) const {
+  return error_for_status(answer.status, answer.body, impl_->describe(method, path), "");
 }
 
 std::vector<PodInfo> KubeClient::list_pods(const std::string& namespace_, const api::LabelSelector& selector,
@@ -262,7 +277,7 @@ void KubeClient::watch_pods(const std::string& namespace_, const std::string& re
   };
   http::FetchResult result;
   try {
-    result = impl_->watch_fetcher->stream(impl_->build_request("GET", path, "", {}), handlers, cancel);
+    result = impl_->watch_fetcher->stream(impl_->build_request("GET", path, "", {}, ""), handlers, cancel);
   } catch (const http::FetchError& error) {
     throw KubeError(KubeError::Kind::Unavailable, std::string("the pod watch broke off: ") + error.what());
   }

@@ -108,6 +108,19 @@ class KubeClient {
   std::string get_json(const std::string& path);
   std::string post_json(const std::string& path, const std::string& body);
 
+  // A call whose refusals the caller reads itself (404 before a create, 409 after a lost race):
+  // the final status and body, whatever the status. Retried as get_json (GET) or post_json (any
+  // other method) are; throws KubeError only when no answer arrived. `content_type` goes with the
+  // body: application/json, or application/merge-patch+json for a JSON merge patch.
+  struct Answer {
+    int status = 0;
+    std::string body;
+  };
+  Answer exchange(const std::string& method, const std::string& path, const std::string& body = {},
+                  const std::string& content_type = "application/json");
+  // The KubeError a non-2xx Answer of `method path` stands for (as get_json would have thrown).
+  KubeError error_for(const std::string& method, const std::string& path, const Answer& answer) const;
+
   const KubeConnection& connection() const;
 
  private:

@@ -54,6 +54,7 @@ struct HttpsServer::Impl {
   void stop_accepting();
   void schedule_certificate_check();
   bool reload_certificate();
+  std::shared_ptr<ServingCertificate> serving_certificate();  // null when not running
   void run_io();
   void tear_down();
 
@@ -86,7 +87,7 @@ void HttpsServer::Impl::start() {
   started = true;
   try {
     auto serving = std::make_shared<ServingCertificate>(options.cert_file, options.key_file,
-                                                        options.on_certificate_event);
+                                                        options.on_certificate_event, options.on_certificate_in_force);
     {
       std::lock_guard certificate_lock(certificate_mutex);
       certificate = std::move(serving);
@@ -197,6 +198,11 @@ bool HttpsServer::Impl::reload_certificate() {
   return serving != nullptr && serving->reload();
 }
 
+std::shared_ptr<ServingCertificate> HttpsServer::Impl::serving_certificate() {
+  std::lock_guard lock(certificate_mutex);
+  return certificate;
+}
+
 void HttpsServer::Impl::run_io() {
   for (;;) {
     try {
@@ -257,6 +263,18 @@ void HttpsServer::start() { impl_->start(); }
 std::uint16_t HttpsServer::port() const { return impl_->bound_port.load(); }
 
 bool HttpsServer::reload_certificate() { return impl_->reload_certificate(); }
+
+bool HttpsServer::install_certificate(const std::string& certificate_pem, const std::string& key_pem,
+                                      const std::string& source) {
+  std::shared_ptr<ServingCertificate> serving = impl_->serving_certificate();
+  if (!serving) throw std::runtime_error("the HTTPS server is not running");
+  return serving->install(certificate_pem, key_pem, source);
+}
+
+std::string HttpsServer::certificate_pem() const {
+  std::shared_ptr<ServingCertificate> serving = impl_->serving_certificate();
+  return serving ? serving->certificate_pem() : std::string();
+}
 
 void HttpsServer::stop() { impl_->stop(); }
 

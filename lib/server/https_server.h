@@ -68,6 +68,10 @@ struct HttpsServerOptions {
   // thread or on the thread calling reload_certificate(); should be quick; exceptions are ignored;
   // reload_certificate() called from it does nothing and returns false.
   std::function<void(const std::string&)> on_certificate_event = [](const std::string&) {};
+  // The certificate put in force, each time one is (at start, on reload, on install): its PEM, and
+  // where it came from: "file", "self-signed" or "installed". Same rules as on_certificate_event.
+  std::function<void(const std::string& certificate_pem, const std::string& source)> on_certificate_in_force =
+      [](const std::string&, const std::string&) {};
 };
 
 class HttpsServer {
@@ -89,6 +93,12 @@ class HttpsServer {
   // on_certificate_event; the previous pair stays), in self-signed mode, and when the server is
   // not running. Open connections keep the certificate they were accepted with. Thread-safe.
   bool reload_certificate();
+  // Serves a pair held in memory (from a Kubernetes Secret) to connections accepted from now on,
+  // in self-signed mode; see ServingCertificate::install. Throws std::runtime_error when the pair
+  // does not load (the pair in force stays) or the server is not running.
+  bool install_certificate(const std::string& certificate_pem, const std::string& key_pem, const std::string& source);
+  // The certificate PEM in force; empty when the server is not running.
+  std::string certificate_pem() const;
   // Stops accepting, lets in-flight requests finish, closes connections, joins threads.
   // Handlers get up to shutdown_grace to return; idle connections close at once. Idempotent; must
   // not be called from inside a handler (it waits for handlers).

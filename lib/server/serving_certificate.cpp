@@ -31,14 +31,17 @@ FileStamp stamp_of(const std::string& path) {
 }
 
 ServingCertificate::ServingCertificate(std::string cert_file, std::string key_file,
-                                       EventCallback on_event)
+                                       EventCallback on_event, InForceCallback on_in_force)
     : cert_file_(std::move(cert_file)),
       key_file_(std::move(key_file)),
-      on_event_(std::move(on_event)) {
+      on_event_(std::move(on_event)),
+      on_in_force_(std::move(on_in_force)) {
   // Stamps before reading: a change made while reading shows as a change at the next look.
   if (reloadable()) last_seen_ = stamps();
   in_force_ = load_serving_identity(cert_file_, key_file_);
   current_ = make_server_tls_context(in_force_);
+  std::lock_guard lock(reload_mutex_);
+  report_in_force(reloadable() ? "file" : "self-signed");
 }
 
 std::shared_ptr<boost::asio::ssl::context> ServingCertificate::current() const {
@@ -85,8 +88,42 @@ bool ServingCertificate::reload_locked() {
     current_.swap(replacement);
   }
   in_force_ = std::move(identity);
+  report_in_force("file");
   report("serving certificate reloaded from " + cert_file_);
   return true;
+}
+
+bool ServingCertificate::install(const std::string& certificate_pem, const std::string& key_pem,
+                                 const std::string& source) {
+  if (reporting) return false;
+  ServingIdentity identity{certificate_pem, key_pem, "certificate from " + source, "key from " + source};
+  std::lock_guard lock(reload_mutex_);
+  if (identity.same_pair_as(in_force_)) return false;
+  std::shared_ptr<boost::asio::ssl::context> replacement = make_server_tls_context(identity);
+  {
+    std::lock_guard current_lock(current_mutex_);
+    current_.swap(replacement);
+  }
+  in_force_ = std::move(identity);
+  report_in_force("installed");
+  report("serving certificate loaded from " + source);
+  return true;
+}
+
+std::string ServingCertificate::certificate_pem() const {
+  std::lock_guard lock(reload_mutex_);
+  return in_force_.certificate_pem;
+}
+
+void ServingCertificate::report_in_force(const std::string& source) const {
+  if (!on_in_force_) return;
+  reporting = true;
+  try {
+    on_in_force_(in_force_.certificate_pem, source);
+  } catch (...) {
+    // As for events: reporting never stops serving.
+  }
+  reporting = false;
 }
 
 void ServingCertificate::report(const std::string& event) const {

@@ -34,10 +34,13 @@ FileStamp stamp_of(const std::string& path);
 class ServingCertificate {
  public:
   using EventCallback = std::function<void(const std::string&)>;
+  // The certificate PEM put in force and its source: "file", "self-signed" or "installed".
+  using InForceCallback = std::function<void(const std::string&, const std::string&)>;
 
   // Loads the pair from the files, or generates a self-signed one when both are empty. Throws
   // std::runtime_error with a one-line reason (as make_server_tls_context).
-  ServingCertificate(std::string cert_file, std::string key_file, EventCallback on_event);
+  ServingCertificate(std::string cert_file, std::string key_file, EventCallback on_event,
+                     InForceCallback on_in_force = {});
   ServingCertificate(const ServingCertificate&) = delete;
   ServingCertificate& operator=(const ServingCertificate&) = delete;
 
@@ -55,6 +58,14 @@ class ServingCertificate {
   // exceptions are ignored.
   bool reload();
 
+  // Puts a pair held in memory in force (a certificate kept in a Kubernetes Secret), for
+  // connections accepted from now on. True when it differs from the pair in force and loads;
+  // false when it is the pair in force already. A pair that does not load throws
+  // std::runtime_error and the pair in force stays. Reported like a reload.
+  bool install(const std::string& certificate_pem, const std::string& key_pem, const std::string& source);
+  // The certificate (chain) PEM in force.
+  std::string certificate_pem() const;
+
  private:
   struct Stamps {
     FileStamp certificate;
@@ -64,14 +75,16 @@ class ServingCertificate {
   Stamps stamps() const;
   bool reload_locked();  // the caller holds reload_mutex_
   void report(const std::string& event) const;
+  void report_in_force(const std::string& source) const;  // the caller holds reload_mutex_
 
   const std::string cert_file_;
   const std::string key_file_;
   const EventCallback on_event_;
+  const InForceCallback on_in_force_;
 
   // Serialises reloads and the events they report. Reading and building a new context happen
   // under this one only, so accepting connections never waits for them.
-  std::mutex reload_mutex_;
+  mutable std::mutex reload_mutex_;
   Stamps last_seen_;          // guarded by reload_mutex_; taken before the files were last read
   ServingIdentity in_force_;  // guarded by reload_mutex_; the pair current_ serves
 

@@ -13,7 +13,8 @@
 #include <stdexcept>
 #include <utility>
 
-#include "lib/server/openssl_handles.h"
+#include "lib/tls/openssl_handles.h"
+#include "lib/tls/pem_objects.h"
 #include "lib/server/self_signed_cert.h"
 
 namespace sma::server {
@@ -91,16 +92,6 @@ void use_identity(ssl::context& context, const ServingIdentity& identity) {
   }
 }
 
-std::string certificate_pem(X509* certificate) {
-  openssl::BioPtr bio(BIO_new(BIO_s_mem()));
-  if (!bio || PEM_write_bio_X509(bio.get(), certificate) != 1) {
-    ERR_clear_error();
-    throw std::runtime_error("cannot encode peer certificate");
-  }
-  char* data = nullptr;
-  long size = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, static_cast<std::size_t>(size));
-}
 
 }  // namespace
 
@@ -142,9 +133,9 @@ std::shared_ptr<ssl::context> make_server_tls_context(const std::string& cert_fi
 
 PeerCertificates presented_peer_certificates(SSL* connection) {
   PeerCertificates peer;
-  openssl::X509Ptr leaf(SSL_get1_peer_certificate(connection));
+  tls::openssl::X509Ptr leaf(SSL_get1_peer_certificate(connection));
   if (!leaf) return peer;
-  peer.chain_pem.push_back(certificate_pem(leaf.get()));
+  peer.chain_pem.push_back(tls::certificate_to_pem(leaf.get()));
   // On the server side OpenSSL leaves the leaf out of this stack (borrowed, not ours to free);
   // skip it anyway should a version put it in.
   STACK_OF(X509)* rest = SSL_get_peer_cert_chain(connection);
@@ -152,7 +143,7 @@ PeerCertificates presented_peer_certificates(SSL* connection) {
   for (int i = 0; i < count; ++i) {
     X509* certificate = sk_X509_value(rest, i);
     if (i == 0 && X509_cmp(certificate, leaf.get()) == 0) continue;
-    peer.chain_pem.push_back(certificate_pem(certificate));
+    peer.chain_pem.push_back(tls::certificate_to_pem(certificate));
   }
   return peer;
 }

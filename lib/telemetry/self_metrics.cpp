@@ -90,6 +90,27 @@ struct SelfMetrics::Impl {
           .Name("sysdig_metrics_adapter_discovery_last_refresh_timestamp_seconds")
           .Help("Unix time of the last successful refresh of a backend's metric names")
           .Register(*registry);
+  prometheus::Family<prometheus::Gauge>& certificate_expiry =
+      prometheus::BuildGauge()
+          .Name("sysdig_metrics_adapter_serving_certificate_expiry_timestamp_seconds")
+          .Help("Unix time when the serving certificate in force expires; source: file, secret or self-signed")
+          .Register(*registry);
+  prometheus::Family<prometheus::Gauge>& authority_expiry_family =
+      prometheus::BuildGauge()
+          .Name("sysdig_metrics_adapter_serving_certificate_authority_expiry_timestamp_seconds")
+          .Help("Unix time when the authority in the serving certificate Secret (--serving-cert-secret) expires")
+          .Register(*registry);
+  prometheus::Family<prometheus::Counter>& secret_operations =
+      prometheus::BuildCounter()
+          .Name("sysdig_metrics_adapter_serving_secret_operations_total")
+          .Help("Reads and writes of the serving certificate Secret (--serving-cert-secret) by outcome")
+          .Register(*registry);
+  prometheus::Family<prometheus::Gauge>& injection =
+      prometheus::BuildGauge()
+          .Name("sysdig_metrics_adapter_apiservice_ca_injection")
+          .Help("1 for the outcome of the last caBundle check of each APIService (unchanged, patched, not_found, "
+                "failed), 0 for the others")
+          .Register(*registry);
   prometheus::Family<prometheus::Gauge>& build_info =
       prometheus::BuildGauge()
           .Name("sysdig_metrics_adapter_build_info")
@@ -135,6 +156,31 @@ void SelfMetrics::served_value_age(double seconds) { impl_->value_age.Observe(se
 
 void SelfMetrics::discovery_refreshed(std::string_view backend, double unix_seconds) {
   impl_->discovery.Add({{"backend", text(backend)}}).Set(unix_seconds);
+}
+
+void SelfMetrics::serving_certificate(std::string_view source, double not_after_unix) {
+  // One series: the source in force. A change of source removes the previous one's.
+  for (const char* known : {"file", "secret", "self-signed"}) {
+    prometheus::Labels labels{{"source", known}};
+    if (known != source && impl_->certificate_expiry.Has(labels)) {
+      impl_->certificate_expiry.Remove(&impl_->certificate_expiry.Add(labels));
+    }
+  }
+  impl_->certificate_expiry.Add({{"source", text(source)}}).Set(not_after_unix);
+}
+
+void SelfMetrics::serving_certificate_authority(double not_after_unix) {
+  impl_->authority_expiry_family.Add({}).Set(not_after_unix);
+}
+
+void SelfMetrics::serving_secret_operation(std::string_view operation, std::string_view outcome) {
+  impl_->secret_operations.Add({{"operation", text(operation)}, {"outcome", text(outcome)}}).Increment();
+}
+
+void SelfMetrics::ca_injection(std::string_view apiservice, std::string_view outcome) {
+  for (const char* known : {"unchanged", "patched", "not_found", "failed"}) {
+    impl_->injection.Add({{"apiservice", text(apiservice)}, {"outcome", known}}).Set(known == outcome ? 1 : 0);
+  }
 }
 
 std::string SelfMetrics::render() const {

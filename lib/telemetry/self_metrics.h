@@ -34,6 +34,18 @@ class SelfMetrics {
   void served_value_age(double seconds);
   void discovery_refreshed(std::string_view backend, double unix_seconds);
 
+  // The serving certificate in force: when it expires, as Unix time; source: file, secret or
+  // self-signed (one series, for the source in force).
+  void serving_certificate(std::string_view source, double not_after_unix);
+  // When the authority of the serving certificate Secret expires (--serving-cert-secret only).
+  void serving_certificate_authority(double not_after_unix);
+  // One operation on the serving certificate Secret (read, create, update) and how it ended
+  // (success, conflict, forbidden, error).
+  void serving_secret_operation(std::string_view operation, std::string_view outcome);
+  // The last CA injection into one APIService: outcome unchanged, patched, not_found or failed.
+  // The gauge of that outcome is 1 and the others 0, so the last outcome can be read and alerted on.
+  void ca_injection(std::string_view apiservice, std::string_view outcome);
+
   // The Prometheus text exposition of everything above.
   std::string render() const;
 

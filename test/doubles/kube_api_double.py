@@ -26,6 +26,9 @@ API (every path outside /_control/ needs `Authorization: Bearer <token>`, else 4
     POST /apis/authentication.k8s.io/v1/tokenreviews            TokenReview, answered from the token table
     POST /apis/authorization.k8s.io/v1/subjectaccessreviews     SubjectAccessReview, answered by the policy
     GET /api/v1/namespaces/{ns}/configmaps/{name}               only kube-system/extension-apiserver-authentication
+    GET/PUT /api/v1/namespaces/{ns}/secrets/{name}, POST /api/v1/namespaces/{ns}/secrets
+    GET/PATCH /apis/apiregistration.k8s.io/v1/apiservices/{name}  JSON merge patch only
+        (Secrets and APIServices behave as the API server's registry does: kube_stored_objects.py)
 Errors are metav1.Status objects with the reason Kubernetes uses for the code.
 
 Control API (no token, JSON; not recorded):
@@ -42,6 +45,8 @@ Control API (no token, JSON; not recorded):
     POST /_control/policy              {"rules": [{"users", "groups", "verbs", "apiGroups", "resources",
                                         "namespaces", "resourceNames", "nonResourceURLs", "deny"}, ...]}
     POST /_control/configmap           {"data": {...}} sets the authentication ConfigMap, {"data": null} removes it
+    GET/POST /_control/objects         the stored Secrets and APIServices; POST {"secrets": [...],
+                                       "apiServices": [...]} replaces them
 
 New routes (ConfigMap lists, watch, ...) are one entry each in API_ROUTES. The server, fault injection, request
 recording and the control API are shared with the other doubles: double_server.py.
@@ -62,6 +67,7 @@ import urllib.parse
 import uuid
 
 import double_server
+import kube_stored_objects
 from double_server import FixtureError, json_bytes, json_reply
 
 DEFAULT_FIXTURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "kube_objects.json")
@@ -586,10 +592,10 @@ STATUS_REASONS = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404:
                   503: "ServiceUnavailable", 504: "Timeout"}
 
 
-def status_reply(code, message, details=None, headers=None):
+def status_reply(code, message, details=None, headers=None, reason=None):
     """A metav1.Status failure, field order as the API server writes it."""
     document = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": message,
-                "reason": STATUS_REASONS.get(code, "Unknown")}
+                "reason": reason or STATUS_REASONS.get(code, "Unknown")}
     if details is not None:
         document["details"] = details
     document["code"] = code
@@ -1047,6 +1053,43 @@ def api_resource_discovery(request, group, version):
                             "resources": resources})
 
 
+# -- Secrets and APIServices (kube_stored_objects.py) --------------------------------------------------------
+
+def stored_object_call(action):
+    """Runs one StoredObjects call; its ApiFailure becomes the Status the API server answers."""
+    try:
+        status, document = action()
+        return json_reply(status, document)
+    except kube_stored_objects.ApiFailure as e:
+        return status_reply(e.code, e.message, e.details, reason=e.reason)
+
+
+def get_secret(request, namespace, name):
+    return stored_object_call(lambda: (200, request.service.objects.get_secret(namespace, name)))
+
+
+def create_secret(request, namespace):
+    return stored_object_call(lambda: (201, request.service.objects.create_secret(
+        namespace, kube_stored_objects.parse_body(request, "Secret"))))
+
+
+def update_secret(request, namespace, name):
+    return stored_object_call(lambda: (200, request.service.objects.update_secret(
+        namespace, name, kube_stored_objects.parse_body(request, "Secret"))))
+
+
+def get_apiservice(request, name):
+    return stored_object_call(lambda: (200, request.service.objects.get_apiservice(name)))
+
+
+def patch_apiservice(request, name):
+    def patch():
+        if kube_stored_objects.content_type_of(request) != "application/merge-patch+json":
+            raise UnsupportedMediaType(kube_stored_objects.content_type_of(request))
+        return 200, request.service.objects.patch_apiservice(name, kube_stored_objects.parse_body(request, "APIService"))
+    return stored_object_call(patch)
+
+
 @dataclasses.dataclass
 class Route:
     method: str
@@ -1066,6 +1109,11 @@ API_ROUTES = [
     route("POST", r"/apis/authentication\.k8s\.io/v1/tokenreviews", create_token_review),
     route("POST", r"/apis/authorization\.k8s\.io/v1/subjectaccessreviews", create_subject_access_review),
     route("GET", rf"/api/v1/namespaces/(?P<namespace>{NAME})/configmaps/(?P<name>{NAME})", get_configmap),
+    route("GET", rf"/api/v1/namespaces/(?P<namespace>{NAME})/secrets/(?P<name>{NAME})", get_secret),
+    route("PUT", rf"/api/v1/namespaces/(?P<namespace>{NAME})/secrets/(?P<name>{NAME})", update_secret),
+    route("POST", rf"/api/v1/namespaces/(?P<namespace>{NAME})/secrets", create_secret),
+    route("GET", rf"/apis/apiregistration\.k8s\.io/v1/apiservices/(?P<name>{NAME})", get_apiservice),
+    route("PATCH", rf"/apis/apiregistration\.k8s\.io/v1/apiservices/(?P<name>{NAME})", patch_apiservice),
     route("GET", rf"/apis/(?P<group>{NAME})", api_group_discovery),
     route("GET", rf"/apis/(?P<group>{NAME})/(?P<version>{NAME})", api_resource_discovery),
 ]
@@ -1123,6 +1171,13 @@ def control_discovery(service, method, body):
     return json_reply(200, {"groups": len(document)})
 
 
+def control_objects(service, method, body):
+    """GET: the stored Secrets and APIServices; POST {"secrets": [...], "apiServices": [...]} replaces them."""
+    if method == "POST":
+        return json_reply(200, service.objects.replace(double_server.parse_json_body(body)))
+    return json_reply(200, service.objects.snapshot())
+
+
 def control_compact(service, method, body):
     service.store.compact()
     return json_reply(200, {})
@@ -1162,12 +1217,14 @@ class KubeApiService(double_server.ImitatedService):
                             "/_control/tokens": (("POST",), control_tokens),
                             "/_control/policy": (("POST",), control_policy),
                             "/_control/configmap": (("POST",), control_configmap),
-                            "/_control/discovery": (("POST",), control_discovery)}
+                            "/_control/discovery": (("POST",), control_discovery),
+                            "/_control/objects": (("GET", "POST"), control_objects)}
 
     def __init__(self, pods, token, auth=None):
         super().__init__(token)
         self.discovery = {}  # custom API groups: set through /_control/discovery
         self.store = ObjectStore(pods)
+        self.objects = kube_stored_objects.StoredObjects()   # Secrets and APIServices: /_control/objects
         self._auth = auth or AuthConfig()
         self._configmap_version = 100
 

@@ -14,12 +14,12 @@
 #include <set>
 #include <string>
 
-#include "lib/server/openssl_handles.h"
+#include "lib/tls/openssl_handles.h"
 
 namespace sma::server {
 namespace {
 
-using namespace openssl;
+using namespace tls::openssl;
 
 X509Ptr parse_certificate(const std::string& pem) {
   BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));

@@ -1,4 +1,4 @@
-// Owning smart pointers for the OpenSSL objects this directory creates, so every early return and
+// Owning smart pointers for the OpenSSL objects the adapter creates, so every early return and
 // exception frees them.
 #pragma once
 
@@ -10,7 +10,7 @@
 
 #include <memory>
 
-namespace sma::server::openssl {
+namespace sma::tls::openssl {
 
 template <auto Free>
 struct FreeWith {
@@ -29,4 +29,4 @@ using ExtensionPtr = std::unique_ptr<X509_EXTENSION, FreeWith<X509_EXTENSION_fre
 using GeneralNamesPtr = std::unique_ptr<GENERAL_NAMES, FreeWith<GENERAL_NAMES_free>>;
 using GeneralNamePtr = std::unique_ptr<GENERAL_NAME, FreeWith<GENERAL_NAME_free>>;
 
-}  // namespace sma::server::openssl
+}  // namespace sma::tls::openssl
