@@ -4,6 +4,7 @@
 #include <variant>
 
 #include "lib/api/api_json.h"
+#include "lib/apiserver/openapi_endpoints.h"
 #include "lib/routing/api_route.h"
 #include "lib/telemetry/log.h"
 #include "lib/telemetry/self_metrics.h"
@@ -120,6 +121,12 @@ HttpResponse ApiHandler::handle(const HttpRequest& request, std::chrono::steady_
           } else if constexpr (std::is_same_v<R, routing::ExternalRoute>) {
             r.query.deadline = deadline;
             return json(api::write_external_metric_value_list(provider_.get_external_metric(r.query)));
+          } else if constexpr (std::is_same_v<R, routing::OpenApiV2Route>) {
+            return openapi_v2_response(request);
+          } else if constexpr (std::is_same_v<R, routing::OpenApiV3DiscoveryRoute>) {
+            return openapi_v3_discovery_response(request);
+          } else if constexpr (std::is_same_v<R, routing::OpenApiV3Route>) {
+            return openapi_v3_response(request, r.document, r.hash);
           } else if constexpr (std::is_same_v<R, routing::WriteObjectRoute>) {
             writer_->write_object_value(r.target, request.body);
             return plain(200, "");

@@ -21,6 +21,7 @@ RequestKind request_kind(std::string_view target) {
   std::string_view path = target.substr(0, target.find('?'));
   if (path == "/healthz" || path == "/livez" || path == "/readyz") return {"health", "none"};
   if (path == "/metrics") return {"metrics", "none"};
+  if (starts_with(path, "/openapi/")) return {"openapi", "none"};
   if (starts_with(path, "/write-metrics/") || starts_with(path, "/write-external-metrics/")) return {"write", "none"};
   if (path == "/apis" || path == "/apis/") return {"discovery", "none"};
   for (std::string_view version : {"v1beta1", "v1beta2"}) {

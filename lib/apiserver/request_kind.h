@@ -1,5 +1,5 @@
 // A request's kind and API version for the request metrics, read from the target without a full
-// parse: object, selector, external, discovery, write, health, metrics or other.
+// parse: object, selector, external, discovery, openapi, write, health, metrics or other.
 #pragma once
 
 #include <string_view>

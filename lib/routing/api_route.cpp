@@ -1,10 +1,12 @@
 #include "lib/routing/api_route.h"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <vector>
 
 #include "lib/api/names.h"
+#include "lib/api/openapi_operations.h"
 #include "lib/routing/url_decoding.h"
 
 namespace sma::routing {
@@ -160,6 +162,22 @@ Route write_object_route(const std::vector<std::string>& s) {
   return WriteObjectRoute{{path->namespace_, path->resource, path->name, path->metric, {}, {}}};
 }
 
+// /openapi/v2, /openapi/v3 and /openapi/v3/<document>: only the documents that exist are routes.
+Route openapi_route(const std::vector<std::string>& s, const std::map<std::string, std::string>& params) {
+  if (s.size() == 2 && s[1] == "v2") return OpenApiV2Route{};
+  if (s.size() < 2 || s[1] != "v3") not_found();
+  if (s.size() == 2) return OpenApiV3DiscoveryRoute{};
+  std::string document;
+  for (std::size_t i = 2; i < s.size(); ++i) {
+    if (s[i].find('/') != std::string::npos) not_found();  // an encoded '/' stays inside its segment
+    document += (i == 2 ? "" : "/") + s[i];
+  }
+  const auto& known = api::openapi_v3_documents();
+  if (std::find(known.begin(), known.end(), document) == known.end()) not_found();
+  auto hash = params.find("hash");
+  return OpenApiV3Route{std::move(document), hash == params.end() ? std::string() : hash->second};
+}
+
 Route write_external_route(const std::vector<std::string>& s) {
   if (s.size() != 4 || s[1] != "namespaces") not_found();
   return WriteExternalRoute{checked_namespace(s[2]), checked_metric(s[3])};
@@ -195,6 +213,7 @@ Route parse_route(std::string_view target, const RouteOptions& options) {
     if (segments[1] == api::kExternalMetricsGroup) return external_route(segments, *params);
     not_found();
   }
+  if (segments[0] == "openapi") return openapi_route(segments, *params);
   if (segments[0] == "write-metrics") return write_object_route(segments);
   if (segments[0] == "write-external-metrics") return write_external_route(segments);
   not_found();

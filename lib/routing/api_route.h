@@ -42,9 +42,16 @@ struct HealthRoute {
   std::string check;  // "healthz", "livez" or "readyz"
 };
 struct SelfMetricsRoute {};                   // /metrics: the adapter's own Prometheus metrics
+struct OpenApiV2Route {};                     // /openapi/v2: the Swagger 2.0 document
+struct OpenApiV3DiscoveryRoute {};            // /openapi/v3: where each OpenAPI v3 document is
+struct OpenApiV3Route {                       // /openapi/v3/apis/custom.metrics.k8s.io/v1beta2?hash=...
+  std::string document;  // "apis/custom.metrics.k8s.io/v1beta2", one of api::openapi_v3_documents()
+  std::string hash;      // the hash parameter; empty when absent
+};
 
 using Route = std::variant<GroupListRoute, GroupRoute, ResourceListRoute, ObjectRoute, SelectorRoute,
-                           ExternalRoute, WriteObjectRoute, WriteExternalRoute, HealthRoute, SelfMetricsRoute>;
+                           ExternalRoute, WriteObjectRoute, WriteExternalRoute, HealthRoute, SelfMetricsRoute,
+                           OpenApiV2Route, OpenApiV3DiscoveryRoute, OpenApiV3Route>;
 
 // Thrown for a target that is not a route (404) or names something invalid (400).
 class RouteError : public std::runtime_error {

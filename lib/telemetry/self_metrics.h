@@ -13,7 +13,7 @@ class SelfMetrics {
  public:
   static SelfMetrics& instance();
 
-  // API requests. kind: object, selector, external, discovery, write, health, metrics, other;
+  // API requests. kind: object, selector, external, discovery, openapi, write, health, metrics, other;
   // version: v1beta1, v1beta2, external.v1beta1 or none.
   void request_started();
   void request_finished(std::string_view kind, std::string_view version, int code, double seconds);

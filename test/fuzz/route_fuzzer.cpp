@@ -2,10 +2,12 @@
 // with 400 or 404, nothing else; every name in a parsed route passes lib/api/names.h (namespace,
 // resource, object name unless "*", metric name, selector keys and values); and allowing legacy
 // "type;name" object names only ever accepts more, never changes what an accepted target means.
+#include <algorithm>
 #include <exception>
 #include <string>
 
 #include "lib/api/names.h"
+#include "lib/api/openapi_operations.h"
 #include "lib/routing/api_route.h"
 #include "test/fuzz/fuzz_check.h"
 
@@ -75,6 +77,10 @@ void check_route(const routing::Route& route, bool legacy, std::string_view targ
   } else if (const auto* r = std::get_if<routing::WriteExternalRoute>(&route)) {
     check_name(api::check_namespace_name(r->namespace_), "write namespace", target);
     check_name(api::check_metric_name(r->metric), "write metric", target);
+  } else if (const auto* r = std::get_if<routing::OpenApiV3Route>(&route)) {
+    const auto& known = api::openapi_v3_documents();
+    FUZZ_CHECK(std::find(known.begin(), known.end(), r->document) != known.end(),
+               "an OpenAPI document that does not exist routed for " + printable(target));
   } else if (const auto* r = std::get_if<routing::HealthRoute>(&route)) {
     FUZZ_CHECK(r->check == "healthz" || r->check == "livez" || r->check == "readyz", "health check " + printable(r->check));
   }

@@ -61,6 +61,23 @@ TEST_CASE("discovery, health and writes are non-resource requests") {
   CHECK(write.path == "/write-metrics/namespaces/default/pods/p/m");
 }
 
+TEST_CASE("OpenAPI documents are non-resource paths, read with get, like discovery") {
+  for (auto path : {"/openapi/v2", "/openapi/v3", "/openapi/v3/apis/custom.metrics.k8s.io/v1beta2",
+                    "/openapi/v3/apis/external.metrics.k8s.io"}) {
+    auto a = request_attributes("GET", path);
+    INFO(path);
+    CHECK_FALSE(a.resource_request);
+    CHECK(a.path == path);
+    CHECK(a.verb == "get");
+    CHECK(a.describe() == std::string("get on path ") + path);
+  }
+  // The query (the aggregator's ?hash=) is not part of the path a SubjectAccessReview names.
+  auto hashed = request_attributes("GET", "/openapi/v3/apis/custom.metrics.k8s.io/v1beta2?hash=ABC");
+  CHECK(hashed.path == "/openapi/v3/apis/custom.metrics.k8s.io/v1beta2");
+  CHECK(hashed.cache_key() == request_attributes("GET", "/openapi/v3/apis/custom.metrics.k8s.io/v1beta2").cache_key());
+  CHECK(request_attributes("GET", "/openapi/v2").cache_key() != request_attributes("GET", "/openapi/v3").cache_key());
+}
+
 TEST_CASE("descriptions and cache keys tell requests apart") {
   auto a = request_attributes("GET", "/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/*/m");
   auto b = request_attributes("GET", "/apis/custom.metrics.k8s.io/v1beta2/namespaces/other/pods/*/m");

@@ -167,3 +167,29 @@ TEST_CASE("invalid names and selectors are 400 naming the problem") {
 TEST_CASE("an escaped slash stays inside its segment and is refused as a name") {
   CHECK(error_code("/apis/custom.metrics.k8s.io/v1beta1/namespaces/default/pods/a%2Fb/m") == 400);
 }
+
+TEST_CASE("OpenAPI paths: /openapi/v2, /openapi/v3 and each v3 document that exists") {
+  route_as<routing::OpenApiV2Route>("/openapi/v2");
+  route_as<routing::OpenApiV2Route>("/openapi/v2?timeout=32s");
+  route_as<routing::OpenApiV3DiscoveryRoute>("/openapi/v3");
+  route_as<routing::OpenApiV3DiscoveryRoute>("/openapi/v3/");
+  auto v1beta2 = route_as<routing::OpenApiV3Route>("/openapi/v3/apis/custom.metrics.k8s.io/v1beta2?hash=ABC01");
+  CHECK(v1beta2.document == "apis/custom.metrics.k8s.io/v1beta2");
+  CHECK(v1beta2.hash == "ABC01");
+  auto group = route_as<routing::OpenApiV3Route>("/openapi/v3/apis/external.metrics.k8s.io");
+  CHECK(group.document == "apis/external.metrics.k8s.io");
+  CHECK(group.hash.empty());
+  CHECK(route_as<routing::OpenApiV3Route>("/openapi/v3/apis/external.metrics.k8s.io/v1beta1").document ==
+        "apis/external.metrics.k8s.io/v1beta1");
+  CHECK(routing::allowed_method(parse_route("/openapi/v2")) == "GET");
+
+  CHECK(error_code("/openapi") == 404);
+  CHECK(error_code("/openapi/v1") == 404);
+  CHECK(error_code("/openapi/v2/extra") == 404);
+  CHECK(error_code("/openapi/v3/apis") == 404);  // the kube-apiserver's own /apis is the one described
+  CHECK(error_code("/openapi/v3/apis/apps/v1") == 404);
+  CHECK(error_code("/openapi/v3/apis/external.metrics.k8s.io/v1beta2") == 404);
+  CHECK(error_code("/openapi/v3/apis/custom.metrics.k8s.io/v1beta2/x") == 404);
+  CHECK(error_code("/openapi/v3/apis/custom.metrics.k8s.io%2Fv1beta2") == 404);  // an encoded '/' stays a name
+  CHECK(error_code("/openapi/v3/apis/custom.metrics.k8s.io/v1beta2?hash=%zz") == 400);
+}
