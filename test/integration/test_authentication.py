@@ -24,6 +24,8 @@ POLICY = {"rules": [
     {"users": ["alice", "jane"], "verbs": ["get", "list"], "apiGroups": ["custom.metrics.k8s.io"], "resources": ["*"]},
     {"users": ["jane"], "verbs": ["get"], "nonResourceURLs": ["/apis", "/apis/*"]},
     {"users": ["pusher"], "verbs": ["create"], "nonResourceURLs": ["/write-metrics/*"]},
+    # In a cluster the system:discovery ClusterRole grants this to every authenticated user.
+    {"users": ["system:aggregator"], "verbs": ["get"], "nonResourceURLs": ["/openapi", "/openapi/*"]},
 ]}
 
 
@@ -180,6 +182,30 @@ class AuthenticationTest(unittest.TestCase):
         status, _ = self.request("POST", "/write-metrics/namespaces/default/pods/p/m", body='"1"',
                                  headers={"Authorization": "Bearer alice-token"})
         self.assertEqual(status, 403)
+
+    def test_openapi_documents_are_non_resource_reviews(self):
+        # The kube-aggregator fetches them as system:aggregator, through the front proxy.
+        aggregator = {"X-Remote-User": "system:aggregator", "Accept": "application/json"}
+        self.assertEqual(self.request("GET", "/openapi/v2")[0], 401)
+        self.kube.clear_requests()
+        status, body = self.request("GET", "/openapi/v2", headers=aggregator, cert=self.proxy_cert)
+        self.assertEqual(status, 200, body)
+        self.assertEqual(json.loads(body)["swagger"], "2.0")
+        (review,) = self.reviews("subjectaccessreviews")
+        self.assertEqual(review["json"]["spec"]["nonResourceAttributes"], {"path": "/openapi/v2", "verb": "get"})
+        self.assertNotIn("resourceAttributes", review["json"]["spec"])
+
+        self.kube.clear_requests()
+        status, body = self.request("GET", "/openapi/v3/apis/custom.metrics.k8s.io/v1beta2?hash=STALE",
+                                    headers=aggregator, cert=self.proxy_cert)
+        self.assertEqual(status, 301, body)  # authorized, then sent to the current hash
+        (review,) = self.reviews("subjectaccessreviews")
+        self.assertEqual(review["json"]["spec"]["nonResourceAttributes"],
+                         {"path": "/openapi/v3/apis/custom.metrics.k8s.io/v1beta2", "verb": "get"})
+
+        status, body = self.request("GET", "/openapi/v3", headers={"X-Remote-User": "mallory"}, cert=self.proxy_cert)
+        self.assertEqual(status, 403, body)
+        self.assertIn('User "mallory" cannot get path "/openapi/v3"', json.loads(body)["message"])
 
     def test_metrics_on_the_secure_port_needs_an_authorized_identity(self):
         self.assertEqual(self.request("GET", "/metrics")[0], 401)

@@ -64,6 +64,19 @@ class KubectlTest(unittest.TestCase):
         self.assertEqual(code, 0, err)
         self.assertEqual([r["name"] for r in json.loads(out)["resources"]], ["pods/m"])
 
+    def test_openapi_documents_through_kubectl(self):
+        code, out, err = self.kubectl_raw("/openapi/v2")
+        self.assertEqual(code, 0, err)
+        doc = json.loads(out)
+        self.assertEqual(doc["swagger"], "2.0")
+        self.assertIn("io.k8s.metrics.pkg.apis.custom_metrics.v1beta2.MetricValueList", doc["definitions"])
+        code, out, err = self.kubectl_raw("/openapi/v3")
+        self.assertEqual(code, 0, err)
+        url = json.loads(out)["paths"]["apis/custom.metrics.k8s.io/v1beta2"]["serverRelativeURL"]
+        code, out, err = self.kubectl_raw(url)
+        self.assertEqual(code, 0, err)
+        self.assertEqual(json.loads(out)["openapi"], "3.0.0")
+
     def test_not_found_reaches_kubectl_as_an_error(self):
         code, out, err = self.kubectl_raw("/apis/custom.metrics.k8s.io/v1beta1/namespaces/default/pods/x/m")
         self.assertNotEqual(code, 0)

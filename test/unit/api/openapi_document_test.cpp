@@ -5,6 +5,8 @@
 #include <regex>
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "lib/api/openapi_document.h"
 #include "lib/api/openapi_operations.h"
@@ -30,6 +32,17 @@ void collect_refs(const rapidjson::Value& v, std::set<std::string>& refs) {
     }
   } else if (v.IsArray()) {
     for (const auto& item : v.GetArray()) collect_refs(item, refs);
+  }
+}
+
+// Every object below `v` that has member `name`, by the path to it.
+void find_objects_with(const rapidjson::Value& v, const char* name, const std::string& where,
+                       std::vector<std::pair<std::string, const rapidjson::Value*>>& found) {
+  if (v.IsObject()) {
+    if (v.HasMember(name)) found.emplace_back(where, &v);
+    for (const auto& m : v.GetObject()) find_objects_with(m.value, name, where + "/" + m.name.GetString(), found);
+  } else if (v.IsArray()) {
+    for (const auto& item : v.GetArray()) find_objects_with(item, name, where + "[]", found);
   }
 }
 
@@ -110,6 +123,15 @@ TEST_CASE("the Swagger 2.0 document describes every path and resolves every refe
   CHECK(described.HasMember("description"));
   CHECK_FALSE(definitions["io.k8s.apimachinery.pkg.api.resource.Quantity"].HasMember("oneOf"));  // no oneOf in 2.0
   CHECK(doc["securityDefinitions"].HasMember("BearerToken"));
+
+  // Swagger 2.0 schemas know none of OpenAPI 3.0's keywords (the aggregator's gnostic parser and
+  // the Swagger 2.0 JSON schema refuse them).
+  for (const char* v3_only : {"nullable", "oneOf", "anyOf", "allOf", "components"}) {
+    std::vector<std::pair<std::string, const rapidjson::Value*>> found;
+    find_objects_with(doc, v3_only, "", found);
+    INFO(v3_only << " at " << (found.empty() ? "" : found.front().first));
+    CHECK(found.empty());
+  }
 }
 
 TEST_CASE("OpenAPI v3 documents: one per group and group version, each self-contained", "[openapi]") {
@@ -140,6 +162,14 @@ TEST_CASE("OpenAPI v3 documents: one per group and group version, each self-cont
       CHECK(schemas.HasMember(ref.substr(21).c_str()));
     }
     CHECK(schemas.HasMember("io.k8s.apimachinery.pkg.apis.meta.v1.Status"));
+    CHECK_FALSE(doc.HasMember("definitions"));
+    // OpenAPI 3.0.3: nullable means something only beside a type.
+    std::vector<std::pair<std::string, const rapidjson::Value*>> nullable;
+    find_objects_with(doc, "nullable", "", nullable);
+    for (const auto& [where, schema] : nullable) {
+      INFO(where);
+      CHECK(schema->HasMember("type"));
+    }
   }
   CHECK(all_ids.size() + 1 == openapi_operations().size());  // all but /apis/
   CHECK(write_openapi_v3("apis", "1.2.3").empty());
