@@ -5,7 +5,7 @@
 namespace sma::api {
 namespace {
 
-using Properties = std::vector<std::pair<std::string, OpenApiSchema>>;
+using Properties = std::vector<OpenApiProperty>;
 
 constexpr const char* kObjectReference = "io.k8s.api.core.v1.ObjectReference";
 constexpr const char* kQuantity = "io.k8s.apimachinery.pkg.api.resource.Quantity";
@@ -66,15 +66,15 @@ OpenApiSchema object(std::string description, Properties properties, std::vector
   return s;
 }
 
-std::pair<std::string, OpenApiSchema> kind_field() {
+OpenApiProperty kind_field() {
   return {"kind", text("The type of this document, in CamelCase.")};
 }
 
-std::pair<std::string, OpenApiSchema> api_version_field() {
+OpenApiProperty api_version_field() {
   return {"apiVersion", text("The group/version whose schema this document follows.")};
 }
 
-std::pair<std::string, OpenApiSchema> list_metadata_field() {
+OpenApiProperty list_metadata_field() {
   return {"metadata", reference(kListMeta, "List metadata; always empty here.")};
 }
 
@@ -146,17 +146,17 @@ std::vector<OpenApiDefinition> shared_definitions() {
 std::vector<OpenApiDefinition> custom_metrics_definitions() {
   std::vector<OpenApiDefinition> d;
   auto window = [](const char* name) {
-    return std::pair<std::string, OpenApiSchema>{
+    return OpenApiProperty{
         name, scalar("integer",
                      "The length in seconds of the window [timestamp - window, timestamp] a rate was computed "
                      "over; left out when the backend does not say.",
                      "int64")};
   };
-  const auto described_object = std::pair<std::string, OpenApiSchema>{
+  const auto described_object = OpenApiProperty{
       "describedObject", reference(kObjectReference, "The object this value describes.")};
   const auto timestamp =
-      std::pair<std::string, OpenApiSchema>{"timestamp", reference(kTime, "When the value was produced.")};
-  const auto value = std::pair<std::string, OpenApiSchema>{"value", reference(kQuantity, "The value.")};
+      OpenApiProperty{"timestamp", reference(kTime, "When the value was produced.")};
+  const auto value = OpenApiProperty{"value", reference(kQuantity, "The value.")};
 
   d.push_back({kMetricValueV1Beta1,
                object("A metric's value for one object.",

@@ -13,7 +13,6 @@
 
 #include <memory>
 #include <string>
-#include <utility>
 #include <vector>
 
 namespace sma::api {
@@ -24,6 +23,8 @@ struct GroupVersionKind {
   std::string kind;
 };
 
+struct OpenApiProperty;
+
 // A JSON schema in the subset both Swagger 2.0 and OpenAPI 3.0 understand; the document writers
 // render the few differences ($ref prefixes, a described $ref, Quantity's v3 oneOf).
 struct OpenApiSchema {
@@ -31,7 +32,7 @@ struct OpenApiSchema {
   std::string type;    // "object", "string", "integer", "boolean", "array"; empty with `ref`
   std::string format;  // "int32", "int64", "date-time", or empty
   std::string ref;     // the name of another definition
-  std::vector<std::pair<std::string, OpenApiSchema>> properties;  // written sorted by name, as Go does
+  std::vector<OpenApiProperty> properties;  // written sorted by name, as Go does
   std::vector<std::string> required;
   std::shared_ptr<const OpenApiSchema> items;                  // arrays
   std::shared_ptr<const OpenApiSchema> additional_properties;  // maps (string to string)
@@ -40,6 +41,11 @@ struct OpenApiSchema {
   std::string list_type;               // x-kubernetes-list-type
   std::string map_type;                // x-kubernetes-map-type
   std::vector<GroupVersionKind> group_version_kinds;  // x-kubernetes-group-version-kind
+};
+
+struct OpenApiProperty {
+  std::string name;
+  OpenApiSchema schema;
 };
 
 struct OpenApiDefinition {

@@ -82,14 +82,14 @@ void write_schema(Writer& w, const OpenApiSchema& s, Dialect dialect) {
       write_schema(w, *s.additional_properties, dialect);
     }
     if (!s.properties.empty()) {
-      std::vector<const std::pair<std::string, OpenApiSchema>*> sorted;
+      std::vector<const OpenApiProperty*> sorted;
       for (const auto& p : s.properties) sorted.push_back(&p);
-      std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->first < b->first; });
+      std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->name < b->name; });
       key(w, "properties");
       w.StartObject();
       for (const auto* p : sorted) {
-        key(w, p->first);
-        write_schema(w, p->second, dialect);
+        key(w, p->name);
+        write_schema(w, p->schema, dialect);
       }
       w.EndObject();
     }

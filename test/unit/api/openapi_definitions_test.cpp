@@ -58,10 +58,10 @@ void walk(const rapidjson::Value& value, const OpenApiSchema& schema, const std:
       continue;
     }
     auto property = std::find_if(schema.properties.begin(), schema.properties.end(),
-                                 [&](const auto& p) { return p.first == name; });
+                                 [&](const auto& p) { return p.name == name; });
     INFO("field " << name);
     REQUIRE(property != schema.properties.end());  // written, so it must be described
-    walk(member.value, property->second, where + "." + name, seen);
+    walk(member.value, property->schema, where + "." + name, seen);
   }
   for (const auto& required : schema.required) {
     INFO("required field " << required);
@@ -148,7 +148,7 @@ TEST_CASE("OpenAPI definitions are sorted, unique, and every reference resolves"
     for (const auto& ref : refs_in(d.schema)) CHECK(find_openapi_definition(ref) != nullptr);
     for (const auto& required : d.schema.required) {
       CHECK(std::any_of(d.schema.properties.begin(), d.schema.properties.end(),
-                        [&](const auto& p) { return p.first == required; }));
+                        [&](const auto& p) { return p.name == required; }));
     }
   }
   for (const auto& op : openapi_operations()) CHECK(find_openapi_definition(op.response) != nullptr);
