@@ -19,7 +19,8 @@ void register_flags(FlagSet& flags, AdapterOptions& o) {
                    "PEM serving certificate (with intermediates); a self-signed pair is generated when not given");
   flags.add_string("tls-private-key-file", &o.tls_private_key_file, "PEM private key matching --tls-cert-file");
   flags.add_string("serving-cert-secret", &o.serving_cert_secret,
-                   "NAMESPACE/NAME of a Secret holding the serving certificate: made with its own CA when missing, "
+                   "Secret (NAME in the adapter's namespace, or NAMESPACE/NAME) holding the serving certificate: "
+                   "made with its own CA when missing, "
                    "renewed and rotated by the adapter, its CA injected into --ca-bundle-apiservices (instead of "
                    "--tls-cert-file; needs a Kubernetes connection)");
   flags.add_string("serving-cert-service", &o.serving_cert_service,

@@ -76,10 +76,10 @@ int serve(const cmd::AdapterOptions& o) {
   try {
     kube = cmd::connect_kubernetes(o);
     if (!o.serving_cert_secret.empty()) {
-      certificate_options = cmd::serving_cert_options(o);
       if (!kube) {
         throw std::runtime_error("--serving-cert-secret needs the Kubernetes API: run in a cluster or give --kubeconfig");
       }
+      certificate_options = cmd::serving_cert_options(o, kube->connection().own_namespace);
     }
     if (!o.insecure_allow_anonymous) access = std::make_unique<cmd::AccessSetup>(o, kube.get());
     backends = std::make_unique<cmd::BackendSet>(o, kube.get());

@@ -6,13 +6,21 @@
 
 namespace sma::cmd {
 
-servingcert::ManagerOptions serving_cert_options(const AdapterOptions& o) {
+servingcert::ManagerOptions serving_cert_options(const AdapterOptions& o, const std::string& own_namespace) {
   servingcert::ManagerOptions options;
+  std::string secret = o.serving_cert_secret;
+  if (secret.find('/') == std::string::npos) {
+    if (own_namespace.empty()) {
+      throw std::runtime_error("--serving-cert-secret \"" + secret + "\" names no namespace and the adapter's own is "
+                               "unknown (not in a pod, no namespace in the kubeconfig context): give NAMESPACE/NAME");
+    }
+    secret = own_namespace + "/" + secret;
+  }
   try {
-    options.secret = servingcert::parse_secret_name(o.serving_cert_secret);
+    options.secret = servingcert::parse_secret_name(secret);
   } catch (const std::exception& e) {
     throw std::runtime_error("invalid --serving-cert-secret \"" + o.serving_cert_secret + "\": " + e.what() +
-                             " (expected NAMESPACE/NAME)");
+                             " (expected NAME or NAMESPACE/NAME)");
   }
   // The Service's names as the aggregator dials them (<service>.<namespace>.svc) and as pods do.
   std::string service_namespace = options.secret.namespace_;

@@ -7,6 +7,7 @@
 namespace sma::cmd {
 
 // Throws std::runtime_error naming the flag when the flags do not describe a usable setup.
-servingcert::ManagerOptions serving_cert_options(const AdapterOptions& options);
+// `own_namespace` completes a --serving-cert-secret given as NAME (empty: NAMESPACE/NAME needed).
+servingcert::ManagerOptions serving_cert_options(const AdapterOptions& options, const std::string& own_namespace);
 
 }  // namespace sma::cmd

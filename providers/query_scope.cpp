@@ -81,6 +81,20 @@ QueryScope external_scope(const config::LabelMapping& labels, const std::string&
   return scope;
 }
 
+std::string describe_scope(const QueryScope& scope) {
+  std::string text;
+  for (const auto& constraint : scope.constraints) {
+    if (!text.empty()) text += ", ";
+    text += constraint.label;
+    if (constraint.values.size() == 1) {
+      text += "=\"" + constraint.values.front() + "\"";
+    } else {
+      text += " in (" + std::to_string(constraint.values.size()) + " values)";
+    }
+  }
+  return text.empty() ? "any series" : text;
+}
+
 void reject_scope_labels(const config::AdapterConfig& config, const api::LabelSelector& selector,
                          const char* parameter) {
   auto is_scope_label = [](const config::LabelMapping& labels, const std::string& key) {

@@ -36,6 +36,9 @@ QueryScope pods_scope(const config::LabelMapping& labels, const std::string& clu
 // External metrics: the cluster, and the namespace when the rule asks for it.
 QueryScope external_scope(const config::LabelMapping& labels, const std::string& cluster, const std::string& namespace_);
 
+// The scope as a person reads it in an error: kube_cluster_name="prod", kube_namespace_name="default", ...
+std::string describe_scope(const QueryScope& scope);
+
 // A metricLabelSelector / external labelSelector may select series, never re-scope them: keys that
 // name a scope label (cluster, namespace, workload or any resource label) of any backend's mapping
 // are a BadRequest, so no spelling of "another namespace" slips through whichever backend answers.

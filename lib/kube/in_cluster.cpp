@@ -52,6 +52,13 @@ std::optional<KubeConnection> in_cluster_connection() {
                              connection.token_file + "\": " + std::strerror(errno) +
                              " (is automountServiceAccountToken off for this pod?)");
   }
+  // The pod's namespace, as client-go reads it; absent in old clusters.
+  if (std::ifstream namespace_file(directory + "/namespace"); namespace_file) {
+    std::getline(namespace_file, connection.own_namespace);
+    while (!connection.own_namespace.empty() && std::isspace(static_cast<unsigned char>(connection.own_namespace.back()))) {
+      connection.own_namespace.pop_back();
+    }
+  }
   // Like client-go, a missing CA file leaves the system trust store in charge rather than failing.
   const std::string ca_file = directory + "/ca.crt";
   if (std::ifstream(ca_file)) connection.ca_file = ca_file;

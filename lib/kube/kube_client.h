@@ -29,6 +29,9 @@ struct KubeConnection {
   std::string client_cert_data_pem;
   std::string client_key_data_pem;
   std::string source;            // "in-cluster" or "kubeconfig <path> context <name>", for logs
+  // The namespace the adapter runs in (the service account's, or the kubeconfig context's); empty
+  // when neither says.
+  std::string own_namespace;
 };
 
 // In a pod: KUBERNETES_SERVICE_HOST/PORT and the mounted service-account token and CA.

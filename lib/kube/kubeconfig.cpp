@@ -196,6 +196,7 @@ KubeConnection load_kubeconfig(const std::string& path, const std::string& conte
 
   KubeConnection connection;
   connection.source = "kubeconfig " + path + " context " + context_name;
+  connection.own_namespace = reader.scalar(context_body, "namespace", context_where);
   read_cluster(reader, reader.named_entry(root, "clusters", "cluster", cluster_name),
                "cluster \"" + cluster_name + "\"", connection);
   // A context without a user is anonymous access, which kubectl allows too.

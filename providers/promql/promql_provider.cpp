@@ -62,6 +62,27 @@ api::Clock::time_point PromqlProvider::evaluation_time(const config::ResolvedRul
   return now_() - rule.query_offset.value_or(options_.default_query_offset);
 }
 
+std::string PromqlProvider::no_series_reason(const config::ResolvedRule& rule, const config::LabelMapping& labels,
+                                             const std::string& series, const QueryScope& scope,
+                                             const api::Deadline& deadline) const {
+  const std::string& backend = client_.endpoint().name;
+  std::string reason = backend + " has no series " + series + " where " + describe_scope(scope);
+  if (options_.cluster_name.empty() || labels.cluster.empty()) return reason;
+  // One more query, on this path only: does the cluster have the metric at all?
+  try {
+    const std::string whole_cluster =
+        "count(" + selector(series, {{labels.cluster, Matcher::Op::Equal, options_.cluster_name}}) + ")";
+    if (client_.instant_query(whole_cluster, evaluation_time(rule), deadline, rule.cache_ttl).empty()) {
+      reason += "; cluster \"" + options_.cluster_name + "\" has no series " + series +
+                " at all: check CLUSTER_NAME (--cluster-name), which must be the " + labels.cluster + " that " +
+                backend + " reports for this cluster, and that the metric is collected";
+    }
+  } catch (const std::exception&) {
+    // The scope alone still says what was searched.
+  }
+  return reason;
+}
+
 std::vector<PromqlSample> PromqlProvider::run(const config::ResolvedRule& rule, const std::string& query,
                                               const api::Deadline& deadline) const {
   return client_.instant_query(query, evaluation_time(rule), deadline, rule.cache_ttl);
@@ -92,8 +113,9 @@ api::MetricValue PromqlProvider::get_metric_by_name(const ObjectQuery& q) {
     }
     throw MetricsError(MetricsError::Kind::NotFound,
                        "the server could not find the metric " + q.metric + " for " + q.resource.to_string() + " " +
-                           q.name + ": " + client_.endpoint().name + " has no " +
-                           (samples.empty() ? "series " + series + " for it" : "finite value for it"));
+                           q.name + ": " +
+                           (samples.empty() ? no_series_reason(rule, labels(*config), series, scope, q.deadline)
+                                            : client_.endpoint().name + " has no finite value for it"));
   }
   return {describe_object(kinds_, q.resource, q.namespace_, q.name), q.metric, values.front().second, window,
           values.front().first};

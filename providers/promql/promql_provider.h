@@ -53,6 +53,10 @@ class PromqlProvider final : public MetricsProvider {
                           const api::LabelSelector& series_selector) const;
   const config::LabelMapping& labels(const config::AdapterConfig& config) const;
   api::Clock::time_point evaluation_time(const config::ResolvedRule& rule) const;
+  // Why an object query found no series: the scope it searched and, when the whole cluster has no
+  // series of the metric, that (a wrong CLUSTER_NAME looks exactly like this).
+  std::string no_series_reason(const config::ResolvedRule& rule, const config::LabelMapping& labels,
+                               const std::string& series, const QueryScope& scope, const api::Deadline& deadline) const;
   std::vector<PromqlSample> run(const config::ResolvedRule& rule, const std::string& query,
                                 const api::Deadline& deadline) const;
 

@@ -81,11 +81,32 @@ api::MetricValue DataApiProvider::get_metric_by_name(const ObjectQuery& query) {
   if (rows.empty() || !api::Quantity::from_double(rows.front().value)) {
     if (rule.absent_as) return {described, query.metric, api::Clock::now(), rule.window.count(), *rule.absent_as};
     throw MetricsError(MetricsError::Kind::NotFound, "the server could not find the metric " + query.metric + " for " +
-                                                         query.resource.to_string() + " " + query.name +
-                                                         ": Sysdig has no data for it");
+                                                         query.resource.to_string() + " " + query.name + ": " +
+                                                         no_data_reason(rule, config->data_api_labels, query.metric,
+                                                                        scope, query.deadline));
   }
   return {described, query.metric, to_time_point(rows.front().t), rule.window.count(),
           *api::Quantity::from_double(rows.front().value)};
+}
+
+std::string DataApiProvider::no_data_reason(const config::ResolvedRule& rule, const config::LabelMapping& labels,
+                                            const std::string& metric, const QueryScope& scope,
+                                            const api::Deadline& deadline) const {
+  std::string reason = "Sysdig has no data for " + (rule.series.empty() ? metric : rule.series) + " where " +
+                       describe_scope(scope);
+  if (options_.cluster_name.empty() || labels.cluster.empty()) return reason;
+  // One more query, on this path only: does the cluster have the metric at all?
+  try {
+    QueryScope whole_cluster = external_scope(labels, options_.cluster_name, "");
+    if (client_.query(base_query(rule, metric, whole_cluster, {}), deadline, rule.cache_ttl).empty()) {
+      reason += "; cluster \"" + options_.cluster_name + "\" has no data for it at all: check CLUSTER_NAME " +
+                "(--cluster-name), which must be the " + labels.cluster +
+                " that Sysdig reports for this cluster, and that the metric is collected";
+    }
+  } catch (const std::exception&) {
+    // The scope alone still says what was searched.
+  }
+  return reason;
 }
 
 std::vector<api::MetricValue> DataApiProvider::get_metric_by_selector(const SelectorQuery& query) {

@@ -40,6 +40,10 @@ class DataApiProvider final : public MetricsProvider {
   std::vector<api::ExternalMetricValue> get_external_metric(const ExternalQuery& query) override;
 
  private:
+  // Why an object query found no data: the scope it searched and, when the whole cluster has none
+  // of the metric, that (a wrong CLUSTER_NAME looks exactly like this).
+  std::string no_data_reason(const config::ResolvedRule& rule, const config::LabelMapping& labels,
+                             const std::string& metric, const QueryScope& scope, const api::Deadline& deadline) const;
   DataApiQuery base_query(const config::ResolvedRule& rule, const std::string& metric, const QueryScope& scope,
                           const api::LabelSelector& series_selector) const;
 

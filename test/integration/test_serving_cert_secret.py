@@ -317,9 +317,14 @@ class ServingCertSecretTest(unittest.TestCase):
 
     def test_flags_that_cannot_work_stop_the_start_with_a_reason(self):
         from adapter_process import run_binary
-        code, _, err = run_binary("--insecure-allow-anonymous", "--serving-cert-secret=no-slash")
+        code, _, err = run_binary("--insecure-allow-anonymous", "--kubeconfig", self.kubeconfig,
+                                  "--serving-cert-secret=no-namespace")
         self.assertEqual(code, 1)
-        self.assertIn("--serving-cert-secret", err)
+        self.assertIn("names no namespace", err)
+        code, _, err = run_binary("--insecure-allow-anonymous", "--kubeconfig", self.kubeconfig,
+                                  "--serving-cert-secret=Bad_Namespace/x")
+        self.assertEqual(code, 1)
+        self.assertIn("invalid --serving-cert-secret", err)
         code, _, err = run_binary("--insecure-allow-anonymous", f"--serving-cert-secret={NAMESPACE}/{SECRET}")
         self.assertEqual(code, 1)
         self.assertIn("needs the Kubernetes API", err)

@@ -107,6 +107,27 @@ class SysdigBackendCase:
         self.assertEqual(r.json()["reason"], "NotFound")
         self.assertIn("no.such.metric", r.json()["message"])
 
+    def test_not_found_names_the_scope_it_searched(self):
+        r = self.adapter.get(V1 + "/namespaces/default/services/no-such-service/net.http.request.count")
+        self.assertEqual(r.status, 404, r.body)
+        message = r.json()["message"]
+        for part in ('"prod"', '"default"', '"no-such-service"'):
+            self.assertIn(part, message)
+        self.assertNotIn("at all", message, "the cluster has the metric: the hint about CLUSTER_NAME would mislead")
+
+    def test_a_cluster_without_the_metric_points_at_cluster_name(self):
+        # A mistyped CLUSTER_NAME: the object exists in Sysdig, but under the real cluster's name.
+        with Adapter("--sysdig-api", self.MODE, "--config", os.path.join(FIXTURES, self.RULES), "--cache-ttl", "0",
+                     env={"SDC_ENDPOINT": self.sysdig.url + "/api/", "SDC_TOKEN": SysdigDouble.TOKEN,
+                          "CLUSTER_NAME": "prod-typo"}) as a:
+            r = a.get(V1 + "/namespaces/default/services/kuard/net.http.request.count")
+            self.assertEqual(r.status, 404, r.body)
+            message = r.json()["message"]
+            self.assertIn('cluster "prod-typo" has no', message)
+            self.assertIn("at all", message)
+            self.assertIn("CLUSTER_NAME", message)
+            self.assertIn('"kuard"', message)
+
     def test_discovery_never_waits_on_the_backend(self):
         self.sysdig.inject(mode="hang")
         started = time.time()

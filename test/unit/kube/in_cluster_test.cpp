@@ -41,6 +41,12 @@ TEST_CASE("the service address, token file and CA come from the environment and 
     environment.set("KUBERNETES_SERVICE_HOST", "fd00:10:96::1");
     CHECK(in_cluster_connection()->server == "https://kubernetes.default.svc:443");  // no IPv6 literal in cpprestsdk
   }
+  SECTION("the pod's namespace comes from the mount, when there") {
+    environment.set("KUBERNETES_SERVICE_HOST", "10.96.0.1");
+    CHECK(in_cluster_connection()->own_namespace.empty());
+    mount.write("namespace", "custom-metrics\n");
+    CHECK(in_cluster_connection()->own_namespace == "custom-metrics");
+  }
   SECTION("without ca.crt the system store is used") {
     std::filesystem::remove(mount.path() + "/ca.crt");
     environment.set("KUBERNETES_SERVICE_HOST", "10.96.0.1");
