@@ -48,6 +48,14 @@ AccessSetup::AccessSetup(const AdapterOptions& options, kube::KubeClient* kube) 
     telemetry::log_warning("authentication ConfigMap unreadable; using the CA flags alone", {{"error", e.what()}});
   }
   auto resolved = auth::resolve_authentication(flags, configmap);
+  if (!resolved.request_header.front_proxy_ca) {
+    // Without the aggregation layer the aggregator presents no front-proxy certificate, so every
+    // request it forwards is 401 and the APIServices stay Available=False (FailedDiscoveryCheck).
+    telemetry::log_error("no front-proxy CA: kube-system/extension-apiserver-authentication has no "
+                         "requestheader-client-ca-file, so the kube-apiserver's aggregation layer is off and its "
+                         "requests will be refused (401); configure the kube-apiserver's --requestheader-* and "
+                         "--proxy-client-* flags (docs/install.md), or pass --requestheader-client-ca-file");
+  }
   // Flags win over the ConfigMap, so a CA given by a flag is the one in force: watch its file.
   if (flags.requestheader_client_ca_file) {
     ca_files_.watch(*flags.requestheader_client_ca_file, "--requestheader-client-ca-file",

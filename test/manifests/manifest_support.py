@@ -23,10 +23,11 @@ KUSTOMIZATIONS = {
     "base": MANIFESTS / "base",
     "dev": MANIFESTS / "overlays" / "dev",
     "servicemonitor": MANIFESTS / "overlays" / "servicemonitor",
+    "cert-manager": MANIFESTS / "overlays" / "cert-manager",
     "examples": MANIFESTS / "examples",
 }
 # The renders that install the adapter itself.
-ADAPTER_RENDERS = ("manifests", "dev", "servicemonitor")
+ADAPTER_RENDERS = ("manifests", "dev", "servicemonitor", "cert-manager")
 
 NAMESPACE = "custom-metrics"
 APP = "sysdig-metrics-adapter"
@@ -144,6 +145,12 @@ def external_secret_templates():
         for doc in load_yaml_file(path):
             out[(doc["metadata"].get("namespace"), doc["metadata"]["name"])] = doc
     return out
+
+
+def cert_manager_secrets(docs):
+    """The Secrets cert-manager Certificates of a render write: {(namespace, name): keys}."""
+    return {(c["metadata"]["namespace"], c["spec"]["secretName"]): {"tls.crt", "tls.key", "ca.crt"}
+            for c in objects(docs, "Certificate", "cert-manager.io")}
 
 
 def secret_keys(secret):

@@ -19,14 +19,21 @@ API_SERVICES = {
     "v1beta2.custom.metrics.k8s.io": ("custom.metrics.k8s.io", "v1beta2"),
     "v1beta1.external.metrics.k8s.io": ("external.metrics.k8s.io", "v1beta1"),
 }
+SERVING_SECRET = "sysdig-metrics-adapter-serving-cert"
 BASE_ARGS = [
+    "--secure-port=6443",
+    "--serving-cert-secret=" + SERVING_SECRET,
+    "--sysdig-token-file=/var/run/secrets/sysdig/token",
+    "--config=/etc/sysdig-metrics-adapter/adapter.yaml",
+]
+CERT_MANAGER_ARGS = [
     "--secure-port=6443",
     "--tls-cert-file=/var/run/serving-cert/tls.crt",
     "--tls-private-key-file=/var/run/serving-cert/tls.key",
     "--sysdig-token-file=/var/run/secrets/sysdig/token",
     "--config=/etc/sysdig-metrics-adapter/adapter.yaml",
 ]
-TLS_FLAGS = ("--tls-cert-file", "--tls-private-key-file")
+WRITE_VERBS = {"create", "update", "patch", "delete", "deletecollection", "escalate", "bind", "impersonate"}
 # Roles Kubernetes itself provides, referenced by the bindings.
 BUILTIN_CLUSTER_ROLES = {"system:auth-delegator"}
 BUILTIN_ROLES = {("kube-system", "extension-apiserver-authentication-reader")}
@@ -36,6 +43,7 @@ EXTERNAL_SERVICE_ACCOUNTS = {
     "manifests": {HPA_CONTROLLER},
     "dev": {HPA_CONTROLLER},
     "servicemonitor": {HPA_CONTROLLER, ("monitoring", "prometheus-k8s")},
+    "cert-manager": {HPA_CONTROLLER},
 }
 EXAMPLE_HPAS = ("hpa-object.yaml", "hpa-pods.yaml", "hpa-external.yaml")
 
@@ -110,17 +118,33 @@ class AdapterWiringTest(unittest.TestCase):
                                apis["v1beta1.custom.metrics.k8s.io"]["spec"]["versionPriority"],
                                "v1beta2 must be the preferred custom metrics version")
 
-    def test_tls_verification_is_skipped_only_in_dev(self):
+    def test_the_aggregator_always_verifies_the_adapter(self):
         for name, docs in self.renders():
             for api in ms.objects(docs, "APIService"):
                 spec = api["spec"]
-                if name == "dev":
-                    self.assertIs(spec.get("insecureSkipTLSVerify"), True, api["metadata"]["name"])
-                    # The API server refuses insecureSkipTLSVerify together with a caBundle.
-                    self.assertNotIn("caBundle", spec, api["metadata"]["name"])
+                self.assertNotIn("insecureSkipTLSVerify", spec, api["metadata"]["name"])
+                # Injected at run time, by the adapter or by cert-manager: a value here would be a
+                # placeholder that `kubectl apply` puts back over the real one.
+                self.assertNotIn("caBundle", spec, api["metadata"]["name"])
+                injector = (api["metadata"].get("annotations") or {}).get("cert-manager.io/inject-ca-from")
+                if name == "cert-manager":
+                    namespace, _, certificate = injector.partition("/")
+                    ms.one(docs, "Certificate", certificate, namespace)
                 else:
-                    self.assertNotIn("insecureSkipTLSVerify", spec, api["metadata"]["name"])
-                    self.assertTrue(spec.get("caBundle"), api["metadata"]["name"])
+                    self.assertIsNone(injector)
+
+    def test_cert_manager_certificate_names_the_service_and_is_served(self):
+        docs = ms.render("cert-manager")
+        svc = ms.one(docs, "Service", ms.APP, ms.NAMESPACE)
+        base = "%s.%s" % (svc["metadata"]["name"], svc["metadata"]["namespace"])
+        serving = ms.one(docs, "Certificate", "sysdig-metrics-adapter-serving", ms.NAMESPACE)
+        self.assertEqual(serving["spec"]["dnsNames"], [base + ".svc", base + ".svc.cluster.local", base])
+        issuer = ms.one(docs, "Issuer", serving["spec"]["issuerRef"]["name"], ms.NAMESPACE)
+        ca = [c for c in ms.objects(docs, "Certificate") if c["spec"]["secretName"] == issuer["spec"]["ca"]["secretName"]]
+        self.assertEqual(len(ca), 1)
+        self.assertIs(ca[0]["spec"]["isCA"], True)
+        volumes = adapter(docs)["spec"]["template"]["spec"]["volumes"]
+        self.assertIn(serving["spec"]["secretName"], [v.get("secret", {}).get("secretName") for v in volumes])
 
     def test_rbac_bindings_name_existing_roles_and_subjects(self):
         for name, docs in self.renders():
@@ -174,10 +198,6 @@ class AdapterWiringTest(unittest.TestCase):
                            ("apps", "deployments"), ("apps", "statefulsets"), ("apps", "replicasets"),
                            ("batch", "jobs")]:
                 self.assertIn(wanted, readable)
-            for _, _, _, _, rules in grants:
-                for rule in rules or []:
-                    self.assertLessEqual(set(rule.get("verbs", [])), {"get", "list", "watch"},
-                                         "the adapter's roles are read-only")
 
             hpa = self.bound_rules(docs, *HPA_CONTROLLER)
             granted = set()
@@ -188,6 +208,56 @@ class AdapterWiringTest(unittest.TestCase):
             for group in ("custom.metrics.k8s.io", "external.metrics.k8s.io"):
                 for verb in ("get", "list"):
                     self.assertIn((group, "*", verb), granted)
+
+    def own_rules(self, docs):
+        """(binding kind, namespace, rule) of every rule this render's own Roles and ClusterRoles give the adapter."""
+        roles = {("ClusterRole", None, r["metadata"]["name"]): r for r in ms.objects(docs, "ClusterRole")}
+        roles.update({("Role", r["metadata"]["namespace"], r["metadata"]["name"]): r for r in ms.objects(docs, "Role")})
+        out = []
+        for b in ms.objects(docs, "ClusterRoleBinding") + ms.objects(docs, "RoleBinding"):
+            if not any(s["name"] == ms.APP and s.get("namespace") == ms.NAMESPACE for s in b["subjects"]):
+                continue
+            ref = b["roleRef"]
+            role = roles.get((ref["kind"], b["metadata"].get("namespace") if ref["kind"] == "Role" else None, ref["name"]))
+            for rule in (role or {}).get("rules", []):
+                out.append((b["kind"], b["metadata"].get("namespace"), rule))
+        return out
+
+    def test_the_adapters_own_grants_are_least_privilege(self):
+        for name, docs in self.renders():
+            writes = []
+            for kind, namespace, rule in self.own_rules(docs):
+                for key in ("apiGroups", "resources", "verbs", "resourceNames"):
+                    self.assertNotIn("*", rule.get(key, []), "%s: no wildcards in the adapter's grants" % rule)
+                verbs = set(rule["verbs"])
+                if verbs & WRITE_VERBS:
+                    writes.append((kind, namespace, rule))
+            if name == "cert-manager":
+                self.assertEqual(writes, [], "with cert-manager the adapter writes nothing")
+                continue
+            granted = set()
+            for kind, namespace, rule in writes:
+                resources = set(rule["resources"])
+                if resources == {"secrets"}:
+                    # Secrets: in the adapter's namespace only, never cluster-wide.
+                    self.assertEqual((kind, namespace), ("RoleBinding", ms.NAMESPACE), rule)
+                    if rule.get("resourceNames"):
+                        self.assertEqual(rule["resourceNames"], [SERVING_SECRET])
+                        self.assertEqual(set(rule["verbs"]), {"get", "update"})
+                        granted.add("update")
+                    else:
+                        # create cannot be limited by name; it is the only verb granted without one.
+                        self.assertEqual(rule["verbs"], ["create"])
+                        granted.add("create")
+                else:
+                    self.assertEqual(rule["apiGroups"], ["apiregistration.k8s.io"], rule)
+                    self.assertEqual(resources, {"apiservices"})
+                    self.assertEqual(sorted(rule["resourceNames"]), sorted(API_SERVICES))
+                    self.assertEqual(set(rule["verbs"]), {"get", "patch"})
+                    granted.add("patch")
+            self.assertEqual(granted, {"create", "update", "patch"})
+            flags = flag_values(container(adapter(docs))["args"])
+            self.assertEqual(flags["serving-cert-secret"], SERVING_SECRET)
 
     def test_every_referenced_configmap_and_secret_exists_and_is_mounted(self):
         externals = ms.external_secret_templates()
@@ -206,8 +276,10 @@ class AdapterWiringTest(unittest.TestCase):
                     cm = configmaps.get(v["configMap"]["name"])
                     self.assertIsNotNone(cm, "ConfigMap %s is not in the output" % v["configMap"]["name"])
                 elif "secret" in v:
-                    secret = externals.get((ms.NAMESPACE, v["secret"]["secretName"]))
-                    self.assertIsNotNone(secret, "Secret %s has no template in manifests/secrets/" % v["secret"]["secretName"])
+                    known = set(externals) | set(ms.cert_manager_secrets(docs))
+                    self.assertIn((ms.NAMESPACE, v["secret"]["secretName"]), known,
+                                  "Secret %s has no template in manifests/secrets/ and no Certificate makes it"
+                                  % v["secret"]["secretName"])
                 else:
                     self.assertIn("emptyDir", v, "unexpected volume type in %s" % v["name"])
             for env in c.get("env", []):
@@ -243,7 +315,9 @@ class AdapterWiringTest(unittest.TestCase):
                 key = posixpath.relpath(path, mount[0]["mountPath"])
                 volume = volumes[mount[0]["name"]]
                 if "secret" in volume:
-                    keys = ms.secret_keys(externals[(ms.NAMESPACE, volume["secret"]["secretName"])])
+                    secret = (ms.NAMESPACE, volume["secret"]["secretName"])
+                    made = ms.cert_manager_secrets(docs)
+                    keys = made[secret] if secret in made else ms.secret_keys(externals[secret])
                 else:
                     keys = set(configmaps[volume["configMap"]["name"]]["data"])
                 self.assertIn(key, keys, "%s: the mounted object has no key %s" % (path, key))
@@ -252,10 +326,9 @@ class AdapterWiringTest(unittest.TestCase):
     def test_args(self):
         base = container(adapter(ms.render("manifests")))["args"]
         self.assertEqual(base, BASE_ARGS)
-        dev = container(adapter(ms.render("dev")))["args"]
-        self.assertEqual(dev, [a for a in BASE_ARGS if not a.startswith(TLS_FLAGS)],
-                         "dev: the base's args without the TLS flags (a self-signed pair is generated)")
+        self.assertEqual(container(adapter(ms.render("dev")))["args"], BASE_ARGS)
         self.assertEqual(container(adapter(ms.render("servicemonitor")))["args"], BASE_ARGS)
+        self.assertEqual(container(adapter(ms.render("cert-manager")))["args"], CERT_MANAGER_ARGS)
         for _, docs in self.renders():
             for arg in container(adapter(docs))["args"]:
                 self.assertFalse(arg.startswith("--insecure-allow-anonymous"), arg)
@@ -344,7 +417,7 @@ class SecretTemplatesTest(unittest.TestCase):
         self.assertEqual(ms.secret_keys(token), {"token"})
         cert = templates[(ms.NAMESPACE, "sysdig-metrics-adapter-serving-cert")]
         self.assertEqual(cert["type"], "kubernetes.io/tls")
-        self.assertEqual(ms.secret_keys(cert), {"tls.crt", "tls.key"})
+        self.assertEqual(ms.secret_keys(cert), {"tls.crt", "tls.key", "ca.crt"})
         guide = (ms.REPO / "docs" / "install.md").read_text(encoding="utf-8")
         self.assertIn("create secret generic sysdig-metrics-adapter-token", guide)
         self.assertIn("--from-literal=token=", guide)
