@@ -811,6 +811,94 @@ class DelegatedAuthFaultTests(DoubleTestCase):
         self.assertEqual(records[0]["headers"]["content-type"], "application/json")
 
 
+SECRETS = "/api/v1/namespaces/custom-metrics/secrets"
+APISERVICE = "/apis/apiregistration.k8s.io/v1/apiservices/v1beta2.custom.metrics.k8s.io"
+
+
+def b64(text):
+    return base64.b64encode(text.encode()).decode()
+
+
+def tls_secret(name="serving", version=None, **data):
+    metadata = {"name": name, "namespace": "custom-metrics"}
+    if version is not None:
+        metadata["resourceVersion"] = version
+    return {"apiVersion": "v1", "kind": "Secret", "metadata": metadata, "type": "kubernetes.io/tls",
+            "data": {"tls.crt": b64("CERT"), "tls.key": b64("KEY"), **data}}
+
+
+class StoredObjectTests(DoubleTestCase):
+    """Secrets and APIServices as the API server's registry keeps them: create races, stale updates, merge
+    patches and the validation an adapter managing its certificate runs into."""
+
+    def setUp(self):
+        super().setUp()
+        self.assertEqual(self.double.control("POST", "objects", {"secrets": [], "apiServices": [
+            {"metadata": {"name": "v1beta2.custom.metrics.k8s.io"},
+             "spec": {"group": "custom.metrics.k8s.io", "version": "v1beta2", "insecureSkipTLSVerify": True,
+                      "groupPriorityMinimum": 100, "versionPriority": 200,
+                      "service": {"namespace": "custom-metrics", "name": "sysdig-metrics-adapter", "port": 443}}}]}
+        ).status, 200)
+
+    def test_a_secret_is_created_once_then_read_back(self):
+        self.assert_status(self.double.request("GET", SECRETS + "/serving"), 404, "NotFound")
+        created = self.double.request("POST", SECRETS, tls_secret())
+        self.assertEqual(created.status, 201, created.body)
+        secret = created.json()
+        self.assertEqual(list(secret), ["kind", "apiVersion", "metadata", "data", "type"])
+        self.assertTrue(secret["metadata"]["resourceVersion"])
+        again = self.double.request("POST", SECRETS, tls_secret())
+        body = self.assert_status(again, 409, "AlreadyExists")
+        self.assertEqual(body["message"], 'secrets "serving" already exists')
+        self.assertEqual(self.double.request("GET", SECRETS + "/serving").json(), secret)
+
+    def test_updates_need_the_current_version_and_keep_the_type(self):
+        version = self.double.request("POST", SECRETS, tls_secret()).json()["metadata"]["resourceVersion"]
+        updated = self.double.request("PUT", SECRETS + "/serving", tls_secret(version=version, **{"ca.crt": b64("CA")}))
+        self.assertEqual(updated.status, 200, updated.body)
+        self.assertNotEqual(updated.json()["metadata"]["resourceVersion"], version)
+        stale = self.double.request("PUT", SECRETS + "/serving", tls_secret(version=version))
+        self.assertIn("the object has been modified", self.assert_status(stale, 409, "Conflict")["message"])
+        opaque = tls_secret(version=updated.json()["metadata"]["resourceVersion"])
+        opaque["type"] = "Opaque"
+        self.assertIn("field is immutable", self.assert_status(
+            self.double.request("PUT", SECRETS + "/serving", opaque), 422, "Invalid")["message"])
+        self.assert_status(self.double.request("PUT", SECRETS + "/missing", tls_secret("missing")), 404, "NotFound")
+        self.assert_status(self.double.request("PUT", SECRETS + "/other", tls_secret()), 400, "BadRequest")
+
+    def test_secret_data_is_validated(self):
+        no_key = tls_secret()
+        del no_key["data"]["tls.key"]
+        self.assertIn("data[tls.key]: Required value",
+                      self.assert_status(self.double.request("POST", SECRETS, no_key), 422, "Invalid")["message"])
+        self.assert_status(self.double.request("POST", SECRETS, tls_secret(**{"tls.crt": "%%%"})), 400, "BadRequest")
+        elsewhere = tls_secret()
+        elsewhere["metadata"]["namespace"] = "default"
+        self.assert_status(self.double.request("POST", SECRETS, elsewhere), 400, "BadRequest")
+
+    def test_apiservices_take_merge_patches_and_refuse_a_ca_bundle_beside_skip_verify(self):
+        merge = {"Content-Type": "application/merge-patch+json"}
+        refused = self.double.request("PATCH", APISERVICE, json.dumps({"spec": {"caBundle": b64("CA")}}), merge)
+        self.assertIn("may not be true if caBundle is present",
+                      self.assert_status(refused, 422, "Invalid")["message"])
+        patched = self.double.request("PATCH", APISERVICE,
+                                      json.dumps({"spec": {"caBundle": b64("CA"), "insecureSkipTLSVerify": None}}), merge)
+        self.assertEqual(patched.status, 200, patched.body)
+        spec = self.double.request("GET", APISERVICE).json()["spec"]
+        self.assertEqual(spec["caBundle"], b64("CA"))
+        self.assertNotIn("insecureSkipTLSVerify", spec)
+        self.assertEqual(spec["service"]["name"], "sysdig-metrics-adapter")   # the rest is kept
+        self.assert_status(self.double.request("PATCH", APISERVICE, json.dumps({"spec": {}}),
+                                               {"Content-Type": "application/json-patch+json"}),
+                           415, "UnsupportedMediaType")
+        self.assert_status(self.double.request("GET", APISERVICE.replace("v1beta2", "v9")), 404, "NotFound")
+        self.assertEqual(self.double.control("GET", "objects").json()["apiServices"][0]["spec"]["caBundle"], b64("CA"))
+
+    def test_the_token_is_required(self):
+        for method, path in (("GET", SECRETS + "/serving"), ("POST", SECRETS), ("GET", APISERVICE)):
+            self.assertEqual(self.double.request(method, path, token="wrong").status, 401)
+
+
 class ProcessLifecycleTests(unittest.TestCase):
     def test_sigterm_exits_cleanly_and_removes_the_generated_certificate(self):
         process = KubeApiProcess()
