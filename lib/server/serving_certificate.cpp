@@ -82,15 +82,20 @@ bool ServingCertificate::reload_locked() {
            " rejected, the previous one stays in force: " + e.what());
     return false;
   }
+  put_in_force(std::move(identity), std::move(replacement), "file", "serving certificate reloaded from " + cert_file_);
+  return true;
+}
+
+void ServingCertificate::put_in_force(ServingIdentity identity, std::shared_ptr<boost::asio::ssl::context> context,
+                                      const std::string& source, const std::string& event) {
   {
     // The previous context lives on in the connections that hold it; freed with the last one.
     std::lock_guard lock(current_mutex_);
-    current_.swap(replacement);
+    current_.swap(context);
   }
   in_force_ = std::move(identity);
-  report_in_force("file");
-  report("serving certificate reloaded from " + cert_file_);
-  return true;
+  report_in_force(source);
+  report(event);
 }
 
 bool ServingCertificate::install(const std::string& certificate_pem, const std::string& key_pem,
@@ -100,13 +105,7 @@ bool ServingCertificate::install(const std::string& certificate_pem, const std::
   std::lock_guard lock(reload_mutex_);
   if (identity.same_pair_as(in_force_)) return false;
   std::shared_ptr<boost::asio::ssl::context> replacement = make_server_tls_context(identity);
-  {
-    std::lock_guard current_lock(current_mutex_);
-    current_.swap(replacement);
-  }
-  in_force_ = std::move(identity);
-  report_in_force("installed");
-  report("serving certificate loaded from " + source);
+  put_in_force(std::move(identity), std::move(replacement), "installed", "serving certificate loaded from " + source);
   return true;
 }
 
@@ -115,26 +114,23 @@ std::string ServingCertificate::certificate_pem() const {
   return in_force_.certificate_pem;
 }
 
-void ServingCertificate::report_in_force(const std::string& source) const {
-  if (!on_in_force_) return;
+template <typename Call>
+void ServingCertificate::reporting_call(const Call& call) const {
   reporting = true;
   try {
-    on_in_force_(in_force_.certificate_pem, source);
-  } catch (...) {
-    // As for events: reporting never stops serving.
-  }
-  reporting = false;
-}
-
-void ServingCertificate::report(const std::string& event) const {
-  if (!on_event_) return;
-  reporting = true;
-  try {
-    on_event_(event);
+    call();
   } catch (...) {
     // A failing logger must not stop the certificate from being served or reloaded.
   }
   reporting = false;
+}
+
+void ServingCertificate::report_in_force(const std::string& source) const {
+  if (on_in_force_) reporting_call([&] { on_in_force_(in_force_.certificate_pem, source); });
+}
+
+void ServingCertificate::report(const std::string& event) const {
+  if (on_event_) reporting_call([&] { on_event_(event); });
 }
 
 }  // namespace sma::server

@@ -74,8 +74,14 @@ class ServingCertificate {
   };
   Stamps stamps() const;
   bool reload_locked();  // the caller holds reload_mutex_
+  // Swaps `context` in, records `identity` as in force and reports both; the caller holds reload_mutex_.
+  void put_in_force(ServingIdentity identity, std::shared_ptr<boost::asio::ssl::context> context,
+                    const std::string& source, const std::string& event);
   void report(const std::string& event) const;
   void report_in_force(const std::string& source) const;  // the caller holds reload_mutex_
+  // Runs a callback with `reporting` set, so it cannot reload; its exceptions are ignored.
+  template <typename Call>
+  void reporting_call(const Call& call) const;
 
   const std::string cert_file_;
   const std::string key_file_;

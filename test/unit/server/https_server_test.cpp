@@ -945,6 +945,40 @@ TEST_CASE("on_certificate_event may throw or call reload_certificate()", "[serve
   CHECK(eventually([&] { return served_common_name(running.port()) == "pair-a"; }));
 }
 
+TEST_CASE("install_certificate() serves a pair held in memory to new connections; a broken one is refused",
+          "[server][tls][install]") {
+  SelfSignedCertificate pair_a = generate_self_signed_certificate("pair-a");
+  SelfSignedCertificate pair_b = generate_self_signed_certificate("pair-b");
+  auto events = std::make_shared<CertificateEvents>();
+  std::vector<std::string> in_force;  // source of each certificate put in force, in order
+  std::mutex in_force_mutex;
+  HttpsServerOptions options = test_options();
+  options.on_certificate_event = CertificateEvents::recorder(events);
+  options.on_certificate_in_force = [&](const std::string& pem, const std::string& source) {
+    std::lock_guard lock(in_force_mutex);
+    in_force.push_back(source + (pem.empty() ? " (empty)" : ""));
+  };
+  HttpsServer server(options, echo_handler);
+  CHECK_THROWS_WITH(server.install_certificate(pair_a.certificate_pem, pair_a.private_key_pem, "Secret x"),
+                    Catch::Contains("not running"));
+  server.start();
+  TlsTestClient before(server.port());  // accepted with the generated pair
+
+  CHECK(server.install_certificate(pair_a.certificate_pem, pair_a.private_key_pem, "Secret ns/x"));
+  CHECK(served_common_name(server.port()) == "pair-a");
+  CHECK(server.certificate_pem() == pair_a.certificate_pem);
+  CHECK_FALSE(server.install_certificate(pair_a.certificate_pem, pair_a.private_key_pem, "Secret ns/x"));
+  CHECK_THROWS(server.install_certificate(pair_b.certificate_pem, pair_a.private_key_pem, "Secret ns/x"));
+  CHECK(served_common_name(server.port()) == "pair-a");
+  CHECK(before.round_trip(get("/open")).result_int() == 200);  // open connections keep theirs
+  CHECK(events->all() == std::vector<std::string>{"serving certificate loaded from Secret ns/x"});
+  {
+    std::lock_guard lock(in_force_mutex);
+    CHECK(in_force == std::vector<std::string>{"self-signed", "installed"});
+  }
+  server.stop();
+}
+
 TEST_CASE("an empty on_certificate_event is tolerated", "[server][tls][reload]") {
   TempDir dir;
   SelfSignedCertificate pair_a = generate_self_signed_certificate("pair-a");
