@@ -963,6 +963,8 @@ TEST_CASE("install_certificate() serves a pair held in memory to new connections
                     Catch::Contains("not running"));
   server.start();
   TlsTestClient before(server.port());  // accepted with the generated pair
+  before.connect();
+  REQUIRE(served_common_name(before) == "sysdig-metrics-adapter");
 
   CHECK(server.install_certificate(pair_a.certificate_pem, pair_a.private_key_pem, "Secret ns/x"));
   CHECK(served_common_name(server.port()) == "pair-a");
@@ -971,6 +973,7 @@ TEST_CASE("install_certificate() serves a pair held in memory to new connections
   CHECK_THROWS(server.install_certificate(pair_b.certificate_pem, pair_a.private_key_pem, "Secret ns/x"));
   CHECK(served_common_name(server.port()) == "pair-a");
   CHECK(before.round_trip(get("/open")).result_int() == 200);  // open connections keep theirs
+  CHECK(served_common_name(before) == "sysdig-metrics-adapter");
   CHECK(events->all() == std::vector<std::string>{"serving certificate loaded from Secret ns/x"});
   {
     std::lock_guard lock(in_force_mutex);
