@@ -8,6 +8,7 @@
 
 #include "cmd/heap_retention.h"
 #include "lib/http/http_fetcher.h"
+#include "lib/http/tls_client_setup.h"
 #include "cmd/access_setup.h"
 #include "cmd/adapter_options.h"
 #include "cmd/backend_set.h"
@@ -224,6 +225,8 @@ int main(int argc, char** argv) {
   // Outgoing calls are a few at a time (a handful of workers, discovery, one watch per namespace).
   // The pool starts here, after the mask, so its threads never take the shutdown signals.
   http::set_client_threads(4);
+  // Each outgoing connection shares its origin's trust store instead of reading the system bundle.
+  http::share_system_trust_store();
 
   cmd::AdapterOptions options;
   cmd::FlagSet flags;

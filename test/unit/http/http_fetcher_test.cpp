@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <fstream>
+#include <filesystem>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -351,6 +353,40 @@ TEST_CASE("HTTPS trusts the given CA file and checks the host name", "[fetcher][
     const FetchError error = fetch_error(fetcher, get(server.url("/secure")));
     CHECK_THAT(error.what(), Catch::Contains("absent.crt"));
   }
+}
+
+TEST_CASE("a rewritten CA file reaches new connections; a broken rewrite keeps the CA read before",
+          "[fetcher][tls]") {
+  ScopedEnvironment environment;
+  environment.clear_proxies();
+  const auto& pki = test_certificates();
+  // The server closes every connection: each fetch sets up TLS anew.
+  LoopbackHttpServer server(answer_ok, ServerTls{pki.server_cert_file, pki.server_key_file, ""});
+  const std::string ca_file = pki.directory + "/rotating-ca.crt";
+  const auto publish = [&ca_file](const std::string& text) {
+    std::ofstream(ca_file + ".new", std::ios::trunc) << text;
+    std::filesystem::rename(ca_file + ".new", ca_file);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // past the fetcher's next look
+  };
+  const auto contents = [](const std::string& path) {
+    std::ifstream in(path);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  publish(contents(pki.ca_file));
+  FetcherOptions options = quick_options();
+  options.ca_file = ca_file;
+  HttpFetcher fetcher(options);
+  CHECK(fetcher.fetch(get(server.url("/first"))).status == 200);
+
+  publish("not a certificate\n");
+  CHECK(fetcher.fetch(get(server.url("/broken-file"))).status == 200);
+
+  publish(contents(pki.wrong_host_cert_file));  // a certificate that did not sign the server's
+  const FetchError error = fetch_error(fetcher, get(server.url("/other-ca")));
+  CHECK_THAT(error.what(), Catch::Contains("not trusted"));
+
+  publish(contents(pki.ca_file));
+  CHECK(fetcher.fetch(get(server.url("/back"))).status == 200);
 }
 
 TEST_CASE("a trusted certificate for another host name is refused", "[fetcher][tls]") {
