@@ -289,6 +289,14 @@ double Quantity::to_double() const {
   return value;
 }
 
+std::optional<std::int64_t> Quantity::milli() const {
+  std::int64_t value = mantissa_;
+  for (std::int32_t e = exponent_; e > static_cast<std::int32_t>(kMilliExponent); --e) {
+    if (__builtin_mul_overflow(value, 10, &value)) return std::nullopt;
+  }
+  return value;
+}
+
 bool operator==(const Quantity& a, const Quantity& b) {
   return a.mantissa_ == b.mantissa_ && a.exponent_ == b.exponent_;
 }

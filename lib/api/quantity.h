@@ -31,6 +31,9 @@ class Quantity {
   std::string to_string() const;
 
   double to_double() const;
+  // The exact value in thousandths (resource.Quantity's MilliValue(), which the HPA controller
+  // computes with); nullopt when it does not fit an int64.
+  std::optional<std::int64_t> milli() const;
   bool is_zero() const { return mantissa_ == 0; }
 
   // Exact sum (summing an object's series); nullopt when it does not fit.
