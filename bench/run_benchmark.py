@@ -2,11 +2,13 @@
 """The sysdig-metrics-adapter benchmark (issue #5): one command, everything on loopback, ratios from one run.
 
     python3 bench/run_benchmark.py [--short | --full] [--latency-ms 50] [--binary build/sysdig-metrics-adapter]
+                                   [--json results.json]
 
 It starts the Sysdig and Kubernetes API doubles (test/doubles, timed by bench/timed_double.py), the adapter
 against them, nginx serving the same answer bytes over TLS with the same certificate, and wrk as the load
 generator, then prints a table: measured value, reference, ratio, goal, PASS/MISS. docs/benchmarks.md says
-what every row measures and holds a recorded run.
+what every row measures and holds a recorded run. --json also writes the rows and the raw numbers behind them
+(calls per wave, the load sweep's levels), which bench/plot_benchmark.py turns into a picture.
 
 Goals are reported, not enforced: a MISS does not fail the run. Exit codes: 0 the harness worked (rows may be
 MISS or n/a), 1 something could not run, 2 bad usage, 77 skipped (a sanitizer build: its timings and memory
@@ -16,6 +18,7 @@ import argparse
 import contextlib
 import datetime
 import hashlib
+import json
 import os
 import platform
 import shutil
@@ -39,10 +42,14 @@ DEFAULT_BINARY = os.path.join(harness.ROOT, "build", "sysdig-metrics-adapter")
 # Run lengths. Nothing here depends on the adapter's results: the same settings for every binary.
 MODES = {
     "short": {"wrk_threads": 2, "wrk_connections": 16, "rounds": 1, "warmup_s": 1, "throughput_s": 3,
-              "paced_s": 3, "waves": 3, "big_requests": 3, "starts": 3},
+              "paced_s": 3, "waves": 3, "big_requests": 3, "starts": 3, "sweep_s": 2},
     "full": {"wrk_threads": 2, "wrk_connections": 16, "rounds": 5, "warmup_s": 2, "throughput_s": 10,
-             "paced_s": 15, "waves": 5, "big_requests": 10, "starts": 10},
+             "paced_s": 15, "waves": 5, "big_requests": 10, "starts": 10, "sweep_s": 5},
 }
+# Row 7, latency against load: (connections, pause in ms after each answer); 0 is unpaced (as fast as the
+# connections go). Each paced level offers about connections * 1000 / (pause + latency) req/s: roughly 200,
+# 500, 1k, 2k, 4k and 10k, then the most the adapter answers on 16 connections.
+SWEEP = [(2, 10), (5, 10), (10, 10), (10, 4), (20, 4), (40, 3), (16, 0)]
 # ~1k req/s: 10 connections, each pausing 10 ms after every answer (wrk's delay()).
 PACED = {"threads": 1, "connections": 10, "delay_ms": 10}
 HPAS = 100                 # concurrent requests in one sync wave
@@ -179,7 +186,9 @@ class Benchmark:
             "4b": Row("4b", "RSS while serving pods/* over 10,000 pods", "<= 40 MB"),
             "5": Row("5", "build the 10,000-pod answer (to first byte, less doubles)", "<= 20 ms"),
             "6": Row("6", "start-up: exec to first 200 from /readyz (median)", "<= 100 ms"),
+            "7": Row("7", "latency against load: cached object GET, backend 0 ms", "info"),
         }
+        self.data = {}   # the raw numbers behind the rows, for --json
 
     def say(self, message):
         if self.log:
@@ -296,6 +305,7 @@ class Benchmark:
             row1.not_available("flag missing: --cache-ttl")
             row1.notes.append("this binary has no answer cache, so there is no cached GET to measure")
         self.row_latency(adapter)
+        self.row_load_sweep(adapter)
         harness.stop_adapter(adapter)
 
         if self.has_cache_flag:
@@ -313,13 +323,16 @@ class Benchmark:
                               f"{self.latency_ms} ms backend latency. Later waves fall inside the cache TTL; real "
                               f"HPA waves come 15 s apart, past the default 10 s TTL, so each would be like the "
                               f"first: cache on/off for the first wave alone {ratio_text(on_calls[0], off_calls[0], 3)}")
+            self.data["backend_calls"] = {"requests_per_wave": HPAS, "distinct_queries": len(fixtures.DEPLOYMENTS),
+                                          "wave_gap_s": WAVE_GAP_S, "backend_latency_ms": self.latency_ms,
+                                          "cache_on": on_calls, "cache_off": off_calls}
         else:
             row2.not_available("flag missing: --cache-ttl")
 
         self.row_memory_and_big_answer(nginx_idle_kib, nginx_idle_pss, nginx_processes)
         self.nginx.stop()
         self.row_startup()
-        return [self.rows[k] for k in ("1", "2", "3a", "3b", "3c", "4a", "4b", "5", "6")]
+        return [self.rows[k] for k in ("1", "2", "3a", "3b", "3c", "4a", "4b", "5", "6", "7")]
 
     def row_throughput(self, adapter, body_bytes):
         row = self.rows["1"]
@@ -436,6 +449,50 @@ class Benchmark:
                          f"{run.latency_ms['max']:.1f} ms; reference: the same run seen by wrk (client side: TLS, loopback, "
                          f"queueing and wrk included); nginx at this rate: 3c"
                          + (f"; adapter errors: {run.error_text()}" if run.error_text() else ""))
+
+    def row_load_sweep(self, adapter):
+        """Row 7: the cached object GET at rising offered load, backend latency 0 (as 3c): wrk's client-side
+        percentiles and the adapter's own (its request histogram, across each level)."""
+        row = self.rows["7"]
+        path = object_path(fixtures.DEPLOYMENTS[0])
+        levels = []
+        self.sysdig.set_latency(0)
+        try:
+            for connections, delay_ms in SWEEP:
+                self.say(f"row 7: {connections} connections, {delay_ms} ms pause")
+                before = self.scrape(adapter)
+                run = self.wrk(adapter.port, path, self.settings["sweep_s"], threads=1 if connections <= 10 else 2,
+                               connections=connections, delay_ms=delay_ms)
+                after = self.scrape(adapter)
+                level = {"connections": connections, "delay_ms": delay_ms, "per_second": run.ok_per_second,
+                         "errors": run.error_text(), "wrk_ms": run.latency_ms, "adapter_ms": {}}
+                key = next((k for k in (after or {}) if k[0] == "sysdig_metrics_adapter_request_duration_seconds"
+                            and dict(k[1]).get("kind") == "object"), None)
+                if key is not None:
+                    hist = harness.histogram_delta(after[key], (before or {}).get(key))
+                    for q, name in ((0.5, "50"), (0.99, "99")):
+                        value, _ = harness.histogram_quantile(q, hist)
+                        if value is not None:
+                            level["adapter_ms"][name] = value * 1000
+                levels.append(level)
+        finally:
+            self.sysdig.set_latency(self.latency_ms)
+        self.data["load_sweep"] = {"seconds_per_level": self.settings["sweep_s"], "backend_latency_ms": 0,
+                                   "path_kind": "object", "levels": levels}
+        paced = [lv for lv in levels if lv["delay_ms"]]
+        top = levels[-1]
+        row.measured = (f"p99 {paced[0]['wrk_ms']['99']:.2f} ms at {paced[0]['per_second']:,.0f}/s .. "
+                        f"{paced[-1]['wrk_ms']['99']:.2f} ms at {paced[-1]['per_second']:,.0f}/s")
+        row.reference = f"unpaced {top['per_second']:,.0f}/s, p99 {top['wrk_ms']['99']:.2f} ms"
+        row.result = "info"
+        row.notes.append("per level (connections/pause ms: req/s, wrk p50/p99 ms, adapter histogram p50/p99 ms): " +
+                         "; ".join(f"{lv['connections']}/{lv['delay_ms']}: {lv['per_second']:,.0f}/s, "
+                                   f"{lv['wrk_ms']['50']:.2f}/{lv['wrk_ms']['99']:.2f}, "
+                                   + ("/".join(f"{lv['adapter_ms'][q]:.3f}" for q in ("50", "99"))
+                                      if len(lv["adapter_ms"]) == 2 else "n/a")
+                                   + (f" ({lv['errors']})" if lv["errors"] else "")
+                                   for lv in levels)
+                         + f"; {self.settings['sweep_s']} s per level; client side: TLS, loopback and wrk included")
 
     def row_memory_and_big_answer(self, nginx_idle_kib, nginx_idle_pss, nginx_processes):
         r4a, r4b, r5 = self.rows["4a"], self.rows["4b"], self.rows["5"]
@@ -578,6 +635,8 @@ def main(argv=None):
     parser.add_argument("--binary", default=os.environ.get("SMA_BINARY", DEFAULT_BINARY),
                         help="the adapter binary (default build/sysdig-metrics-adapter, or $SMA_BINARY)")
     parser.add_argument("--quiet", dest="log", action="store_false", help="no progress lines on stderr")
+    parser.add_argument("--json", metavar="FILE",
+                        help="also write the setup, the rows and their raw numbers as JSON (bench/plot_benchmark.py)")
     args = parser.parse_args(argv)
     if args.latency_ms < 0 or args.latency_ms > 10_000:
         parser.error("--latency-ms must be between 0 and 10000")
@@ -598,7 +657,8 @@ def main(argv=None):
         with tempfile.TemporaryDirectory(prefix="sma-bench-") as tmp, contextlib.ExitStack() as stack:
             os.chmod(tmp, 0o711)   # nginx workers (an unprivileged user under root) reach their files by path
             started = time.monotonic()
-            rows = Benchmark(args, mode, binary, tmp, stack).run()
+            benchmark = Benchmark(args, mode, binary, tmp, stack)
+            rows = benchmark.run()
     except HarnessError as e:
         print(f"bench: could not run: {e}", file=sys.stderr)
         return 1
@@ -611,7 +671,24 @@ def main(argv=None):
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print()
     print_table(rows, sys.stdout)
+    if args.json:
+        write_json(args.json, mode, args, setup_lines, rows, benchmark.data)
     return 0
+
+
+def write_json(path, mode, args, setup_lines, rows, data):
+    document = {
+        "mode": mode,
+        "latency_ms": args.latency_ms,
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "setup": setup_lines,
+        "rows": [{"key": r.key, "name": r.name, "measured": r.measured, "reference": r.reference, "ratio": r.ratio,
+                  "goal": r.goal, "result": r.result, "notes": r.notes} for r in rows],
+        "data": data,
+    }
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(document, f, indent=1)
+        f.write("\n")
 
 
 if __name__ == "__main__":
