@@ -1,9 +1,10 @@
-"""manifests:dockerfile: docker/Dockerfile checked statically (CI cannot run Docker).
+"""manifests:dockerfile: docker/Dockerfile checked statically, in seconds and without a container
+engine (image:run, test/image, builds and runs the image itself).
 
 - every COPY source exists and is not excluded by .dockerignore;
-- the build stage installs its packages with scripts/install-deps.sh (one list for CI, the demo
-  and the image), copies every directory the top-level CMakeLists.txt builds, and configures with
-  scripts/build.sh plain's flags plus -DBUILD_TESTING=OFF;
+- the build stage installs its packages with `scripts/install-deps.sh build` (one list for CI, the
+  demo and the image; `build` is its compile-only part), copies every directory the top-level
+  CMakeLists.txt builds, and configures with scripts/build.sh plain's flags plus -DBUILD_TESTING=OFF;
 - the runtime stage is debian:bookworm-slim, runs as 65532 with the binary as ENTRYPOINT, and
   installs the Debian packages of every shared library the built binary links (ldd + dpkg -S).
 """
@@ -207,6 +208,10 @@ class DockerfileTest(unittest.TestCase):
         self.assertIn(["scripts/install-deps.sh"], copied)
         runs = [i for i, (k, a) in enumerate(steps) if k == "RUN" and "scripts/install-deps.sh" in a]
         self.assertEqual(len(runs), 1, "the build stage runs scripts/install-deps.sh once")
+        # Only the compile-time set: the test tools (clang, Prometheus, podman, ...) stay out.
+        self.assertEqual(shlex.split(steps[runs[0]][1]), ["bash", "scripts/install-deps.sh", "build"])
+        self.assertIn("build)", (ms.REPO / "scripts" / "install-deps.sh").read_text(encoding="utf-8"),
+                      "scripts/install-deps.sh has a `build` set")
         copy_index = [i for i, (k, a) in enumerate(steps) if k == "COPY" and "scripts/install-deps.sh" in a][0]
         self.assertLess(copy_index, runs[0])
         # No second package list that could drift from the script's.
