@@ -16,6 +16,7 @@
 #include "cmd/flag_set.h"
 #include "cmd/operator_commands.h"
 #include "cmd/serving_cert_setup.h"
+#include "cmd/simulate_command.h"
 #include "lib/apiserver/api_handler.h"
 #include "lib/apiserver/request_kind.h"
 #include "lib/config/file_watcher.h"
@@ -33,7 +34,8 @@ constexpr const char* kUsageCommands =
     "\nCommands:\n"
     "  (none)              serve the metrics APIs\n"
     "  explain <API path>  print the backend request an API path becomes (token masked), without sending it\n"
-    "  query <API path>    send it and print the answer the HPA would get\n";
+    "  query <API path>    send it and print the answer the HPA would get\n"
+    "  simulate            what the HPA controller would decide for an HPA (-f FILE | --name NAME), from live values\n";
 
 // "host:port" or ":port" (all addresses) as Kubernetes components write bind addresses.
 std::pair<std::string, std::uint16_t> split_host_port(const std::string& address) {
@@ -231,6 +233,8 @@ int main(int argc, char** argv) {
   cmd::AdapterOptions options;
   cmd::FlagSet flags;
   cmd::register_flags(flags, options);
+  cmd::SimulateOptions simulate_options;
+  cmd::register_simulate_flags(flags, simulate_options);
   std::vector<std::string> positional;
   try {
     positional = flags.parse(argc, argv);
@@ -263,6 +267,9 @@ int main(int argc, char** argv) {
     if ((command == "explain" || command == "query") && positional.size() == 2) {
       return command == "explain" ? cmd::run_explain(options, positional[1], std::cout, std::cerr)
                                   : cmd::run_query(options, positional[1], std::cout, std::cerr);
+    }
+    if (command == "simulate" && positional.size() == 1) {
+      return cmd::run_simulate(options, simulate_options, std::cout, std::cerr);
     }
     if (command == "explain" || command == "query") {
       std::cerr << "sysdig-metrics-adapter: usage: sysdig-metrics-adapter " << command << " <API path>\n";
