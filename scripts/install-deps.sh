@@ -19,7 +19,8 @@ test_packages=(
   catch2                              # unit tests
   openssl                             # the CLI: test certificates, an old TLS client
   python3 python3-yaml curl           # integration tests, the demo, the manifest checks (YAML)
-  prometheus                          # a real Prometheus for the prometheus backend tests
+  prometheus                          # a real Prometheus (and promtool) for the prometheus backend and monitoring tests
+  python3-matplotlib                  # bench/plot_benchmark.py draws the benchmark picture (ctest bench:plot)
   nginx wrk                           # bench/: nginx is the reference server, wrk the load generator
   # test/image builds and runs the image. podman brings conmon, uidmap, iptables and the CNI
   # plugins as dependencies; runc is named because podman would otherwise pull crun, and runc is
