@@ -28,6 +28,9 @@ API (every path outside /_control/ needs `Authorization: Bearer <token>`, else 4
     GET /api/v1/namespaces/{ns}/configmaps/{name}               only kube-system/extension-apiserver-authentication
     GET/PUT /api/v1/namespaces/{ns}/secrets/{name}, POST /api/v1/namespaces/{ns}/secrets
     GET/PATCH /apis/apiregistration.k8s.io/v1/apiservices/{name}  JSON merge patch only
+    GET /apis/autoscaling/{v2,v2beta2}/namespaces/{ns}/horizontalpodautoscalers/{name}
+    GET /apis/apps/v1/namespaces/{ns}/{deployments,statefulsets}/{name}[/scale]   (/scale: an autoscaling/v1 Scale)
+    GET /version
         (Secrets and APIServices behave as the API server's registry does: kube_stored_objects.py)
 Errors are metav1.Status objects with the reason Kubernetes uses for the code.
 
@@ -45,8 +48,9 @@ Control API (no token, JSON; not recorded):
     POST /_control/policy              {"rules": [{"users", "groups", "verbs", "apiGroups", "resources",
                                         "namespaces", "resourceNames", "nonResourceURLs", "deny"}, ...]}
     POST /_control/configmap           {"data": {...}} sets the authentication ConfigMap, {"data": null} removes it
-    GET/POST /_control/objects         the stored Secrets and APIServices; POST {"secrets": [...],
-                                       "apiServices": [...]} replaces them
+    GET/POST /_control/objects         the stored Secrets, APIServices, HPAs, Deployments, StatefulSets and the
+                                       version; POST {"secrets", "apiServices", "horizontalPodAutoscalers",
+                                       "deployments", "statefulSets", "version"} replaces them
 
 New routes (ConfigMap lists, watch, ...) are one entry each in API_ROUTES. The server, fault injection, request
 recording and the control API are shared with the other doubles: double_server.py.
@@ -1090,6 +1094,22 @@ def patch_apiservice(request, name):
     return stored_object_call(patch)
 
 
+def get_hpa(request, version, namespace, name):
+    return stored_object_call(lambda: (200, request.service.objects.get_hpa(version, namespace, name)))
+
+
+def get_workload(request, resource, namespace, name):
+    return stored_object_call(lambda: (200, request.service.objects.get_workload(resource, namespace, name)))
+
+
+def get_scale(request, resource, namespace, name):
+    return stored_object_call(lambda: (200, request.service.objects.get_scale(resource, namespace, name)))
+
+
+def get_version(request):
+    return json_reply(200, request.service.objects.version_info())
+
+
 @dataclasses.dataclass
 class Route:
     method: str
@@ -1114,6 +1134,13 @@ API_ROUTES = [
     route("POST", rf"/api/v1/namespaces/(?P<namespace>{NAME})/secrets", create_secret),
     route("GET", rf"/apis/apiregistration\.k8s\.io/v1/apiservices/(?P<name>{NAME})", get_apiservice),
     route("PATCH", rf"/apis/apiregistration\.k8s\.io/v1/apiservices/(?P<name>{NAME})", patch_apiservice),
+    route("GET", rf"/apis/autoscaling/(?P<version>v2|v2beta2)/namespaces/(?P<namespace>{NAME})/horizontalpodautoscalers/"
+                 rf"(?P<name>{NAME})", get_hpa),
+    route("GET", rf"/apis/apps/v1/namespaces/(?P<namespace>{NAME})/(?P<resource>deployments|statefulsets)/(?P<name>{NAME})",
+          get_workload),
+    route("GET", rf"/apis/apps/v1/namespaces/(?P<namespace>{NAME})/(?P<resource>deployments|statefulsets)/(?P<name>{NAME})"
+                 r"/scale", get_scale),
+    route("GET", r"/version", get_version),
     route("GET", rf"/apis/(?P<group>{NAME})", api_group_discovery),
     route("GET", rf"/apis/(?P<group>{NAME})/(?P<version>{NAME})", api_resource_discovery),
 ]
@@ -1172,7 +1199,8 @@ def control_discovery(service, method, body):
 
 
 def control_objects(service, method, body):
-    """GET: the stored Secrets and APIServices; POST {"secrets": [...], "apiServices": [...]} replaces them."""
+    """GET: the stored objects; POST {"secrets", "apiServices", "horizontalPodAutoscalers", "deployments",
+    "statefulSets", "version"} replaces them (a set left out becomes empty, the version 1.33)."""
     if method == "POST":
         return json_reply(200, service.objects.replace(double_server.parse_json_body(body)))
     return json_reply(200, service.objects.snapshot())

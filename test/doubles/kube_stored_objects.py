@@ -8,6 +8,10 @@ Behaviour follows the API server's registry for these types:
   kubernetes.io/tls needs tls.crt and tls.key (422).
 - APIServices (apiregistration.k8s.io/v1): GET and PATCH with a JSON merge patch (application/merge-patch+json;
   other patch types 415). caBundle is base64; insecureSkipTLSVerify true beside a caBundle is 422, as upstream.
+- HorizontalPodAutoscalers (autoscaling/v2, also answered as v2beta2, whose spec has the same shape), GET only.
+- Deployments and StatefulSets (apps/v1), GET, and their /scale subresource as an autoscaling/v1 Scale (spec.replicas,
+  status.replicas and status.selector, the selector string the HPA controller parses).
+- The server's version (GET /version), "1.33" unless set.
 Every stored change gets a new resourceVersion. Python 3.11, standard library only.
 """
 import base64
@@ -22,6 +26,10 @@ CREATION_TIMESTAMP = "2026-01-01T00:00:00Z"
 DATA_KEY_RE = re.compile(r"[-._a-zA-Z0-9]+")
 NAME_RE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 APISERVICE_GROUP = "apiregistration.k8s.io"
+DEFAULT_VERSION = "1.33"
+HPA_VERSIONS = ("v2", "v2beta2")
+WORKLOAD_KINDS = {"deployments": "Deployment", "statefulsets": "StatefulSet"}
+OBJECT_SETS = {"secrets", "apiServices", "horizontalPodAutoscalers", "deployments", "statefulSets", "version"}
 
 
 class ApiFailure(Exception):
@@ -71,6 +79,9 @@ class StoredObjects:
         self._version = 7000
         self.secrets = {}       # (namespace, name) -> Secret
         self.apiservices = {}   # name -> APIService
+        self.hpas = {}          # (namespace, name) -> HorizontalPodAutoscaler (autoscaling/v2)
+        self.workloads = {}     # (resource, namespace, name) -> Deployment or StatefulSet
+        self.version = DEFAULT_VERSION
 
     def _next_version(self):
         self._version += 1
@@ -219,9 +230,14 @@ class StoredObjects:
     def replace(self, document):
         """{"secrets": [Secret, ...], "apiServices": [APIService, ...]}: replaces both sets (ValueError when a
         body is not what the API server would store)."""
-        if not isinstance(document, dict) or set(document) - {"secrets", "apiServices"}:
-            raise ValueError('expected {"secrets": [...], "apiServices": [...]}')
+        if not isinstance(document, dict) or set(document) - OBJECT_SETS:
+            raise ValueError('expected {"secrets": [...], "apiServices": [...], "horizontalPodAutoscalers": [...], '
+                             '"deployments": [...], "statefulSets": [...], "version": "1.33"}')
         secrets, apiservices = {}, {}
+        hpas, workloads = self._checked_hpas(document), self._checked_workloads(document)
+        version = document.get("version", DEFAULT_VERSION)
+        if not isinstance(version, str) or not re.fullmatch(r"1\.\d{1,2}", version):
+            raise ValueError('version must be "1.<minor>", e.g. "1.30"')
         try:
             for item in document.get("secrets", []):
                 namespace = (item.get("metadata") or {}).get("namespace", "")
@@ -242,12 +258,106 @@ class StoredObjects:
             raise ValueError(f"invalid object: {e}") from e
         with self._lock:
             self.secrets, self.apiservices = secrets, apiservices
-        return {"secrets": len(secrets), "apiServices": len(apiservices)}
+            self.hpas, self.workloads, self.version = hpas, workloads, version
+        return {"secrets": len(secrets), "apiServices": len(apiservices), "horizontalPodAutoscalers": len(hpas),
+                "workloads": len(workloads)}
 
     def snapshot(self):
         with self._lock:
             return {"secrets": [copy.deepcopy(s) for _, s in sorted(self.secrets.items())],
-                    "apiServices": [copy.deepcopy(s) for _, s in sorted(self.apiservices.items())]}
+                    "apiServices": [copy.deepcopy(s) for _, s in sorted(self.apiservices.items())],
+                    "horizontalPodAutoscalers": [copy.deepcopy(h) for _, h in sorted(self.hpas.items())],
+                    "deployments": [copy.deepcopy(w) for (r, _, _), w in sorted(self.workloads.items())
+                                    if r == "deployments"],
+                    "statefulSets": [copy.deepcopy(w) for (r, _, _), w in sorted(self.workloads.items())
+                                     if r == "statefulsets"],
+                    "version": self.version}
+
+    # -- HorizontalPodAutoscalers, workloads and their /scale ------------------------------------------------
+
+    def _stored(self, kind, api_version, resource, item):
+        """An object as the API server returns it: the given metadata filled in (uid, resourceVersion, ...)."""
+        metadata = item.get("metadata") if isinstance(item, dict) else None
+        name, namespace = (metadata or {}).get("name"), (metadata or {}).get("namespace", "default")
+        if not isinstance(name, str) or not NAME_RE.fullmatch(name) or not isinstance(namespace, str):
+            raise ValueError(f"a {kind} needs metadata.name (and a metadata.namespace, default: default)")
+        with self._lock:
+            stored = {"kind": kind, "apiVersion": api_version,
+                      "metadata": self._metadata(resource, name, namespace, metadata)}
+        for key in ("spec", "status"):
+            if key in item:
+                stored[key] = copy.deepcopy(item[key])
+        return namespace, name, stored
+
+    def _checked_hpas(self, document):
+        hpas = {}
+        for item in document.get("horizontalPodAutoscalers", []):
+            namespace, name, hpa = self._stored("HorizontalPodAutoscaler", "autoscaling/v2",
+                                                "horizontalpodautoscalers", item)
+            spec = hpa.get("spec")
+            if not isinstance(spec, dict) or not isinstance(spec.get("scaleTargetRef"), dict) \
+                    or not isinstance(spec.get("maxReplicas"), int):
+                raise ValueError(f"HorizontalPodAutoscaler {namespace}/{name} needs spec.scaleTargetRef and "
+                                 "spec.maxReplicas")
+            hpas[(namespace, name)] = hpa
+        return hpas
+
+    def _checked_workloads(self, document):
+        workloads = {}
+        for key, resource in (("deployments", "deployments"), ("statefulSets", "statefulsets")):
+            for item in document.get(key, []):
+                namespace, name, workload = self._stored(WORKLOAD_KINDS[resource], "apps/v1", resource, item)
+                spec = workload.setdefault("spec", {})
+                if not isinstance(spec.get("selector"), dict):
+                    raise ValueError(f"{WORKLOAD_KINDS[resource]} {namespace}/{name} needs spec.selector")
+                spec.setdefault("replicas", 1)
+                workload.setdefault("status", {}).setdefault("replicas", spec["replicas"])
+                workloads[(resource, namespace, name)] = workload
+        return workloads
+
+    def get_hpa(self, version, namespace, name):
+        with self._lock:
+            hpa = self.hpas.get((namespace, name))
+            if hpa is None:
+                raise ApiFailure(404, f'horizontalpodautoscalers.autoscaling "{name}" not found',
+                                 {"name": name, "group": "autoscaling", "kind": "horizontalpodautoscalers"})
+            return {**copy.deepcopy(hpa), "apiVersion": f"autoscaling/{version}"}
+
+    def get_workload(self, resource, namespace, name):
+        with self._lock:
+            workload = self.workloads.get((resource, namespace, name))
+            if workload is None:
+                raise ApiFailure(404, f'{resource}.apps "{name}" not found',
+                                 {"name": name, "group": "apps", "kind": resource})
+            return copy.deepcopy(workload)
+
+    def get_scale(self, resource, namespace, name):
+        """The autoscaling/v1 Scale of a workload, as the apps registry's scale subresource writes it."""
+        workload = self.get_workload(resource, namespace, name)
+        metadata = {key: workload["metadata"][key]
+                    for key in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")}
+        return {"kind": "Scale", "apiVersion": "autoscaling/v1", "metadata": metadata,
+                "spec": {"replicas": workload["spec"]["replicas"]},
+                "status": {"replicas": workload["status"]["replicas"],
+                           "selector": selector_string(workload["spec"]["selector"])}}
+
+    def version_info(self):
+        with self._lock:
+            minor = self.version.split(".")[1]
+        return {"major": "1", "minor": minor, "gitVersion": f"v1.{minor}.0", "gitCommit": "0" * 40,
+                "gitTreeState": "clean", "buildDate": CREATION_TIMESTAMP, "goVersion": "go1.24.0",
+                "compiler": "gc", "platform": "linux/amd64"}
+
+
+def selector_string(selector):
+    """metav1.LabelSelector as the string labels.Selector.String() writes: requirements sorted by key."""
+    requirements = [(key, f"{key}={value}") for key, value in (selector.get("matchLabels") or {}).items()]
+    for expression in selector.get("matchExpressions") or []:
+        key, operator, values = expression["key"], expression["operator"], sorted(expression.get("values") or [])
+        text = {"In": f"{key} in ({','.join(values)})", "NotIn": f"{key} notin ({','.join(values)})",
+                "Exists": key, "DoesNotExist": f"!{key}"}[operator]
+        requirements.append((key, text))
+    return ",".join(text for _, text in sorted(requirements))
 
 
 def parse_body(request, kind):

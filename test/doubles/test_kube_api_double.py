@@ -899,6 +899,84 @@ class StoredObjectTests(DoubleTestCase):
             self.assertEqual(self.double.request(method, path, token="wrong").status, 401)
 
 
+class HorizontalPodAutoscalerTests(DoubleTestCase):
+    """What `simulate` reads of a cluster: HPAs in both API versions, a Deployment's /scale, the version."""
+
+    HPA = {"metadata": {"name": "kuard", "namespace": "default"},
+           "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "kuard"},
+                    "minReplicas": 1, "maxReplicas": 10,
+                    "metrics": [{"type": "Pods", "pods": {"metric": {"name": "net.http.request.count"},
+                                                          "target": {"type": "AverageValue", "averageValue": "10"}}}]}}
+    DEPLOYMENT = {"metadata": {"name": "kuard", "namespace": "default"},
+                  "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "kuard"},
+                                                       "matchExpressions": [{"key": "tier", "operator": "In",
+                                                                             "values": ["frontend", "edge"]}]}},
+                  "status": {"replicas": 4}}
+
+    def setUp(self):
+        super().setUp()
+        self.assertEqual(self.double.control("POST", "objects", {"horizontalPodAutoscalers": [self.HPA],
+                                                                 "deployments": [self.DEPLOYMENT],
+                                                                 "version": "1.31"}).status, 200)
+
+    def test_an_hpa_is_served_as_v2_and_v2beta2(self):
+        for version in ("v2", "v2beta2"):
+            with self.subTest(version=version):
+                answer = self.double.request(
+                    "GET", f"/apis/autoscaling/{version}/namespaces/default/horizontalpodautoscalers/kuard")
+                self.assertEqual(answer.status, 200, answer.body)
+                hpa = answer.json()
+                self.assertEqual((hpa["kind"], hpa["apiVersion"]), ("HorizontalPodAutoscaler", f"autoscaling/{version}"))
+                self.assertEqual(hpa["spec"], self.HPA["spec"])
+                self.assertTrue(hpa["metadata"]["resourceVersion"])
+        missing = self.double.request("GET", "/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers/none")
+        self.assertEqual(self.assert_status(missing, 404, "NotFound")["message"],
+                         'horizontalpodautoscalers.autoscaling "none" not found')
+        self.assert_status(self.double.request(
+            "GET", "/apis/autoscaling/v2/namespaces/payments/horizontalpodautoscalers/kuard"), 404, "NotFound")
+
+    def test_the_scale_subresource_carries_replicas_and_the_selector_string(self):
+        scale = self.double.request("GET", "/apis/apps/v1/namespaces/default/deployments/kuard/scale")
+        self.assertEqual(scale.status, 200, scale.body)
+        body = scale.json()
+        self.assertEqual((body["kind"], body["apiVersion"]), ("Scale", "autoscaling/v1"))
+        self.assertEqual(body["spec"], {"replicas": 3})
+        self.assertEqual(body["status"], {"replicas": 4, "selector": "app=kuard,tier in (edge,frontend)"})
+        deployment = self.double.request("GET", "/apis/apps/v1/namespaces/default/deployments/kuard").json()
+        self.assertEqual(deployment["kind"], "Deployment")
+        self.assert_status(self.double.request("GET", "/apis/apps/v1/namespaces/default/statefulsets/kuard/scale"),
+                           404, "NotFound")
+
+    def test_the_version_is_what_was_set(self):
+        version = self.double.request("GET", "/version").json()
+        self.assertEqual((version["major"], version["minor"], version["gitVersion"]), ("1", "31", "v1.31.0"))
+
+    def test_pods_keep_their_readiness_and_start_time(self):
+        pod = {"kind": "Pod", "apiVersion": "v1", "metadata": {"name": "kuard-1", "namespace": "default",
+                                                               "labels": {"app": "kuard"}},
+               "spec": {"containers": [{"name": "kuard", "resources": {"requests": {"cpu": "50m"}}}]},
+               "status": {"phase": "Running", "startTime": "2026-01-01T10:00:00Z",
+                          "conditions": [{"type": "Ready", "status": "False",
+                                          "lastTransitionTime": "2026-01-01T10:00:05Z"}]}}
+        self.double.control("POST", "fixture", {"kind": "List", "apiVersion": "v1", "items": [pod]})
+        listed = self.list_pods("default", labelSelector="app=kuard")["items"][0]
+        self.assertEqual(listed["status"], pod["status"])
+        self.assertEqual(listed["spec"], pod["spec"])
+
+    def test_objects_that_cannot_be_stored_are_refused(self):
+        for bad in ({"horizontalPodAutoscalers": [{"metadata": {"name": "x"}, "spec": {}}]},
+                    {"deployments": [{"metadata": {"name": "x"}, "spec": {"replicas": 1}}]},
+                    {"version": "2.0"}):
+            with self.subTest(bad=bad):
+                self.assertEqual(self.double.control("POST", "objects", bad).status, 400)
+        self.assertEqual(self.double.control("GET", "objects").json()["version"], "1.31")
+
+    def test_the_token_is_required(self):
+        for path in ("/apis/apps/v1/namespaces/default/deployments/kuard/scale", "/version",
+                     "/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers/kuard"):
+            self.assertEqual(self.double.request("GET", path, token="wrong").status, 401)
+
+
 class ProcessLifecycleTests(unittest.TestCase):
     def test_sigterm_exits_cleanly_and_removes_the_generated_certificate(self):
         process = KubeApiProcess()
