@@ -206,7 +206,9 @@ int run_simulate(const AdapterOptions& adapter, const SimulateOptions& o, std::o
         throw UsageError("--source api reads the cluster's metrics APIs: give --kubeconfig or --metrics-kubeconfig");
       }
     } else {
-      backends = std::make_unique<BackendSet>(adapter, kube.get());
+      AdapterOptions one_shot = adapter;
+      one_shot.pod_watch = false;  // one question: list the pods once, start no watch
+      backends = std::make_unique<BackendSet>(one_shot, kube.get());
       routing::RouteOptions routes;
       routes.legacy_workload_names = adapter.legacy_workload_names;
       handler = std::make_unique<apiserver::ApiHandler>(backends->provider(), backends->writer(), routes,
