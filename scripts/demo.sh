@@ -52,6 +52,22 @@ show "/apis/external.metrics.k8s.io/v1beta1/namespaces/default/queue_depth?label
 show "/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/services/kuard/no.such.metric"
 
 echo
+echo "What would the HPA controller do with manifests/examples/hpa-pods.yaml at 2 replicas? (simulate, values"
+echo "read through the metrics API paths of the running daemon, as the kube-apiserver forwards them)"
+kubeconfig="$(mktemp)"
+cat >"$kubeconfig" <<EOF
+apiVersion: v1
+kind: Config
+clusters: [{name: adapter, cluster: {server: "$base", insecure-skip-tls-verify: true}}]
+users: [{name: demo, user: {token: anonymous-demo}}]
+contexts: [{name: adapter, context: {cluster: adapter, user: demo}}]
+current-context: adapter
+EOF
+build/sysdig-metrics-adapter simulate -f manifests/examples/hpa-pods.yaml --replicas 2 --selector app=kuard \
+  --metrics-kubeconfig "$kubeconfig"
+rm -f "$kubeconfig"
+
+echo
 echo "=== Sysdig backend (against the Sysdig test double; cluster prod) ==="
 kill "$pid"; wait "$pid" 2>/dev/null || true
 token="demo-token-$$"
@@ -76,3 +92,9 @@ SDC_ENDPOINT="http://127.0.0.1:$double_port" SDC_TOKEN="$token" CLUSTER_NAME=pro
 show "/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/services/kuard/net.http.request.count"
 show "/apis/custom.metrics.k8s.io/v1beta1/namespaces/default/deployments.apps/kuard/cpu.cores.used"
 show "/apis/external.metrics.k8s.io/v1beta1/namespaces/default/queue.depth?labelSelector=queue%3Dorders"
+
+echo
+echo "And with manifests/examples/hpa-object.yaml at 4 replicas, values from this adapter's own providers (simulate):"
+SDC_ENDPOINT="http://127.0.0.1:$double_port" SDC_TOKEN="$token" CLUSTER_NAME=prod \
+  build/sysdig-metrics-adapter simulate -f manifests/examples/hpa-object.yaml --replicas 4 \
+  --config test/integration/fixtures/sysdig_promql_rules.yaml
