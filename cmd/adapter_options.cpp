@@ -90,6 +90,12 @@ void register_flags(FlagSet& flags, AdapterOptions& o) {
   flags.add_bool("pod-watch", &o.pod_watch,
                  "keep the pods of each namespace pods/* asks about in memory, kept current by a watch "
                  "(false: list pods from the Kubernetes API on every pods/* request)");
+  flags.add_string("pod-watch-scope", &o.pod_watch_scope,
+                   "namespace: a list and a watch (one connection to the API server) per namespace pods/* asks "
+                   "about; cluster: one list and one watch of every pod; auto: per namespace until more than "
+                   "--pod-watch-cluster-above namespaces are watched, then the cluster");
+  flags.add_string("pod-watch-cluster-above", &o.pod_watch_cluster_above,
+                   "with --pod-watch-scope=auto, how many namespaces are watched one by one at most");
   flags.add_bool("legacy-workload-names", &o.legacy_workload_names,
                  "accept the old adapter's object names \"deployment;kuard\" (workload type;name)");
   flags.add_string("kubeconfig", &o.kubeconfig,
@@ -176,6 +182,13 @@ std::string backend_problem(const AdapterOptions& o) {
   }
   if (!backend_max_body_bytes(o)) {
     return "invalid --backend-max-body \"" + o.backend_max_body + "\": expected bytes, e.g. 16Mi, 512Ki or 1048576";
+  }
+  if (o.pod_watch_scope != "auto" && o.pod_watch_scope != "namespace" && o.pod_watch_scope != "cluster") {
+    return "unknown --pod-watch-scope \"" + o.pod_watch_scope + "\" (available: auto, namespace, cluster)";
+  }
+  if (o.pod_watch_cluster_above.empty() || o.pod_watch_cluster_above.size() > 6 ||
+      o.pod_watch_cluster_above.find_first_not_of("0123456789") != std::string::npos) {
+    return "invalid --pod-watch-cluster-above \"" + o.pod_watch_cluster_above + "\": expected a whole number";
   }
   if (o.max_backend_concurrency.empty() || o.max_backend_concurrency.size() > 6 ||
       o.max_backend_concurrency.find_first_not_of("0123456789") != std::string::npos) {

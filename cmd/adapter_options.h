@@ -56,6 +56,8 @@ struct AdapterOptions {
   std::chrono::milliseconds push_ttl{std::chrono::minutes(10)};
   bool legacy_workload_names = false;
   bool pod_watch = true;  // pods/* reads a watched per-namespace pod cache instead of listing each time
+  std::string pod_watch_scope = "auto";  // namespace | cluster | auto
+  std::string pod_watch_cluster_above = "50";  // auto: namespaces watched at once before one cluster-wide watch
 
   // Value cache
   std::chrono::milliseconds cache_ttl{std::chrono::seconds(10)};

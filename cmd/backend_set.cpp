@@ -61,6 +61,10 @@ BackendSet::BackendSet(const AdapterOptions& options, kube::KubeClient* kube,
       // fail a request, whatever --max-staleness says about values.
       pod_options.max_staleness = std::max<std::chrono::milliseconds>(options.max_staleness, std::chrono::seconds(5));
       pod_options.on_problem = [](const std::string& message) { telemetry::log_warning(message); };
+      pod_options.scope = options.pod_watch_scope == "namespace" ? kube::PodWatchScope::Namespace
+                          : options.pod_watch_scope == "cluster" ? kube::PodWatchScope::Cluster
+                                                                 : kube::PodWatchScope::Auto;
+      pod_options.cluster_watch_above = std::stoul(options.pod_watch_cluster_above);
       pod_cache_ = std::make_unique<kube::PodCache>(*kube_, std::move(pod_options));
     }
   }

@@ -320,107 +320,204 @@ void StreamCancel::set_action(std::function<void()> action) {
   action_ = std::move(action);
 }
 
-FetchResult HttpFetcher::stream(const OutgoingRequest& request, const StreamHandlers& handlers,
-                                StreamCancel& cancel) {
-  const FetcherOptions& options = impl_->options;
-  PreparedRequest prepared = impl_->prepare(request);
-  const auto fail = [&prepared](FetchError::Kind kind, const std::string& cause) { prepared.fail(kind, cause); };
+namespace {
 
-  // cpprestsdk closes the connection when the token is cancelled, which also ends a body being read.
-  pplx::cancellation_token_source cancellation;
-  cancel.set_action([cancellation] { cancellation.cancel(); });
-  struct ClearAction {
-    StreamCancel& cancel;
-    ~ClearAction() { cancel.set_action({}); }
-  } clear_action{cancel};
-  if (cancel.cancelled()) return {};
+// One stream_async() answer: a chain of cpprestsdk continuations, no thread of its own. Each step
+// holds the object alive through its shared_ptr; the next read is asked for only after the current
+// handler returned, so one stream's handlers never run at the same time.
+class AsyncStream : public std::enable_shared_from_this<AsyncStream> {
+ public:
+  AsyncStream(PreparedRequest prepared, AsyncStreamHandlers handlers, std::shared_ptr<StreamCancel> cancel,
+              std::size_t max_body_bytes)
+      : prepared_(std::move(prepared)),
+        handlers_(std::move(handlers)),
+        cancel_(std::move(cancel)),
+        max_body_bytes_(max_body_bytes),
+        piece_(64 * 1024) {}
 
-  web::http::http_response response;
-  try {
-    response = prepared.origin->http->request(prepared.message, cancellation.get_token()).get();
-  } catch (...) {
-    if (cancel.cancelled()) return {};
-    const auto [kind, cause] = failure_cause(prepared.target, *prepared.origin);
-    fail(kind, cause);
+  void start() {
+    // cpprestsdk closes the connection when the token is cancelled, which also ends a body being read.
+    pplx::cancellation_token_source cancellation = cancellation_;
+    cancel_->set_action([cancellation] { cancellation.cancel(); });
+    if (cancel_->cancelled()) return end_cancelled();
+    auto self = shared_from_this();
+    try {
+      prepared_.origin->http->request(prepared_.message, cancellation_.get_token())
+          .then([self](pplx::task<web::http::http_response> answered) { self->on_headers(std::move(answered)); });
+    } catch (...) {
+      fail();
+    }
   }
 
-  FetchResult result;
-  result.status = response.status_code();
-  result.content_type = header_or_empty(response, web::http::header_names::content_type);
-  result.retry_after = header_or_empty(response, "Retry-After");
-  auto body = response.body().streambuf();
-  const auto failed_read = [&]() -> FetchResult {  // called inside a catch block
-    if (cancel.cancelled()) return result;
-    const auto [kind, cause] = failure_cause(prepared.target, *prepared.origin);
-    cancellation.cancel();
-    prepared.fail(kind, cause);
-  };
-  if (result.status < 200 || result.status >= 300) {
-    // An error answer is short: read it whole, within the size limit and one timeout.
-    const auto length = declared_length(response);
-    if (length && *length > options.max_body_bytes) {
-      cancellation.cancel();
-      fail(FetchError::Kind::BodyTooLarge, too_large(options.max_body_bytes));
-    }
+ private:
+  void on_headers(pplx::task<web::http::http_response> answered) {
     try {
-      response.content_ready().get();  // rethrows a connection lost before the end
-      std::vector<std::uint8_t> bytes(std::min(body.in_avail(), options.max_body_bytes));
-      if (!bytes.empty()) bytes.resize(body.getn(bytes.data(), bytes.size()).get());
-      result.body.assign(bytes.begin(), bytes.end());
+      response_ = answered.get();
     } catch (...) {
-      return failed_read();
+      return cancel_->cancelled() ? end_cancelled() : fail();
     }
-    return result;
+    end_.result.status = response_.status_code();
+    end_.result.content_type = header_or_empty(response_, web::http::header_names::content_type);
+    end_.result.retry_after = header_or_empty(response_, "Retry-After");
+    body_ = response_.body().streambuf();
+    if (end_.result.status < 200 || end_.result.status >= 300) return read_error_answer();
+    try {
+      if (handlers_.opened) handlers_.opened();
+    } catch (...) {
+      return fail();
+    }
+    read_on();
   }
 
-  if (handlers.opened) handlers.opened();
-  // The default body buffer is closed when the answer ends or fails, which ends the waits below.
-  std::vector<std::uint8_t> piece(64 * 1024);
-  const auto read_piece = [&]() -> std::size_t {  // 0 at the end of the answer
-    std::size_t available = body.in_avail();
-    std::size_t got = 0;
-    if (available == 0) {
-      const auto next = body.bumpc().get();  // waits for one byte, the end, or a failure
-      if (next == decltype(body)::traits::eof()) return 0;
-      piece[0] = static_cast<std::uint8_t>(next);
-      got = 1;
-      available = body.in_avail();
+  // An error answer is short: read it whole, within the size limit.
+  void read_error_answer() {
+    const auto length = declared_length(response_);
+    if (length && *length > max_body_bytes_) {
+      cancellation_.cancel();
+      return fail_with(FetchError(FetchError::Kind::BodyTooLarge, prepared_.label + ": " + too_large(max_body_bytes_)));
     }
-    if (available > 0) got += body.getn(piece.data() + got, std::min(available, piece.size() - got)).get();
-    return got;
-  };
-  bool server_ended = false;
-  while (true) {
-    std::size_t got = 0;
-    try {
-      got = read_piece();
-    } catch (...) {
-      return failed_read();
+    auto self = shared_from_this();
+    response_.content_ready().then([self](pplx::task<web::http::http_response> ready) {
+      try {
+        ready.get();  // rethrows a connection lost before the end
+        std::vector<std::uint8_t> bytes(std::min(self->body_.in_avail(), self->max_body_bytes_));
+        if (!bytes.empty()) bytes.resize(self->body_.getn(bytes.data(), bytes.size()).get());
+        self->end_.result.body.assign(bytes.begin(), bytes.end());
+      } catch (...) {
+        return self->cancel_->cancelled() ? self->end_cancelled() : self->fail();
+      }
+      self->finish();
+    });
+  }
+
+  // Hands over what is buffered, then waits (without a thread) for the next byte or the end.
+  void read_on() {
+    while (true) {
+      if (cancel_->cancelled()) return end_cancelled();
+      std::size_t available = 0;
+      try {
+        available = body_.in_avail();
+        if (available == 0) break;
+        // Buffered bytes: this completes at once.
+        std::size_t got = body_.getn(piece_.data(), std::min(available, piece_.size())).get();
+        if (!deliver(got)) return;
+      } catch (...) {
+        return cancel_->cancelled() ? end_cancelled() : fail();
+      }
     }
-    if (got == 0) {
-      server_ended = true;
-      break;
-    }
+    auto self = shared_from_this();
+    body_.bumpc().then([self](pplx::task<int> next) {
+      int byte = 0;
+      try {
+        byte = next.get();
+      } catch (...) {
+        return self->cancel_->cancelled() ? self->end_cancelled() : self->fail();
+      }
+      if (byte == std::char_traits<char>::eof()) return self->on_body_end();
+      self->piece_[0] = static_cast<std::uint8_t>(byte);
+      if (self->deliver(1)) self->read_on();
+    });
+  }
+
+  // False when the stream has ended (the reader stopped or threw).
+  bool deliver(std::size_t got) {
     bool more = false;
     try {
-      more = handlers.data(std::string_view(reinterpret_cast<const char*>(piece.data()), got));
-    } catch (...) {
-      cancellation.cancel();  // the reader gave up on the answer: close it rather than read on
-      throw;
+      more = handlers_.data(std::string_view(reinterpret_cast<const char*>(piece_.data()), got));
+    } catch (const std::exception& error) {
+      cancellation_.cancel();  // the reader gave up on the answer: close it rather than read on
+      fail_with(FetchError(FetchError::Kind::Protocol, prepared_.label + ": " + error.what()));
+      return false;
     }
-    if (!more) break;
+    if (!more) {
+      cancellation_.cancel();  // close the connection rather than drain the answer
+      end_.stopped = true;
+      finish();
+      return false;
+    }
+    return true;
   }
-  if (!server_ended) {
-    cancellation.cancel();  // the reader stopped: close the connection rather than drain the answer
-    return result;
-  }
+
   // An answer cut off mid-body shows as a failure of the answer rather than in the buffer.
-  try {
-    response.content_ready().get();
-  } catch (...) {
-    return failed_read();
+  void on_body_end() {
+    auto self = shared_from_this();
+    response_.content_ready().then([self](pplx::task<web::http::http_response> ready) {
+      try {
+        ready.get();
+      } catch (...) {
+        return self->cancel_->cancelled() ? self->end_cancelled() : self->fail();
+      }
+      self->finish();
+    });
   }
-  return result;
+
+  // Called inside a catch block.
+  void fail() {
+    const auto [kind, cause] = failure_cause(prepared_.target, *prepared_.origin);
+    cancellation_.cancel();
+    fail_with(FetchError(kind, prepared_.label + ": " + cause));
+  }
+
+  void fail_with(FetchError error) {
+    end_.failure = std::make_shared<const FetchError>(std::move(error));
+    finish();
+  }
+
+  void end_cancelled() {
+    end_.cancelled = true;
+    finish();
+  }
+
+  void finish() {
+    if (finished_.exchange(true)) return;
+    cancel_->set_action({});
+    if (handlers_.done) {
+      try {
+        handlers_.done(end_);
+      } catch (...) {
+        // The owner's bookkeeping failed; nothing is left to tell.
+      }
+    }
+  }
+
+  PreparedRequest prepared_;
+  AsyncStreamHandlers handlers_;
+  std::shared_ptr<StreamCancel> cancel_;
+  const std::size_t max_body_bytes_;
+  pplx::cancellation_token_source cancellation_;
+  web::http::http_response response_;
+  Concurrency::streams::streambuf<std::uint8_t> body_;
+  std::vector<std::uint8_t> piece_;
+  StreamEnd end_;
+  std::atomic<bool> finished_{false};
+};
+
+}  // namespace
+
+void HttpFetcher::stream_async(const OutgoingRequest& request, AsyncStreamHandlers handlers,
+                               std::shared_ptr<StreamCancel> cancel) {
+  PreparedRequest prepared = impl_->prepare(request);  // throws FetchError for a request that cannot be sent
+  auto stream = std::make_shared<AsyncStream>(std::move(prepared), std::move(handlers), std::move(cancel),
+                                              impl_->options.max_body_bytes);
+  stream->start();
+}
+
+FetchResult HttpFetcher::stream(const OutgoingRequest& request, const StreamHandlers& handlers,
+                                StreamCancel& cancel) {
+  // The waiting form of stream_async: the caller's thread waits for `done`.
+  auto ended = std::make_shared<std::promise<StreamEnd>>();
+  std::future<StreamEnd> end = ended->get_future();
+  AsyncStreamHandlers async;
+  async.opened = handlers.opened;
+  async.data = handlers.data;
+  async.done = [ended](const StreamEnd& how) { ended->set_value(how); };
+  // A StreamCancel the caller owns, seen through a shared_ptr that does not own it: this call
+  // returns only after `done`, so it outlives the stream.
+  std::shared_ptr<StreamCancel> borrowed(&cancel, [](StreamCancel*) {});
+  stream_async(request, std::move(async), borrowed);
+  StreamEnd how = end.get();
+  if (how.failure) throw *how.failure;
+  return how.cancelled ? FetchResult{} : how.result;
 }
 
 }  // namespace sma::http

@@ -68,11 +68,10 @@ class StreamCancel {
  public:
   void cancel();
   bool cancelled() const;
+  // What cancel() does for the stream now running; empty when none runs. Set by the fetcher.
+  void set_action(std::function<void()> action);
 
  private:
-  friend class HttpFetcher;
-  // Sets what cancel() does for the stream now running; empty when none runs.
-  void set_action(std::function<void()> action);
 
   mutable std::mutex mutex_;
   bool cancelled_ = false;
@@ -82,6 +81,19 @@ class StreamCancel {
 struct StreamHandlers {
   std::function<void()> opened;                // a 2xx status line and its headers arrived
   std::function<bool(std::string_view)> data;  // the next bytes of the body; false stops reading
+};
+
+// How a stream_async() answer ended, told once to its `done` handler.
+struct StreamEnd {
+  // The status (0 when no answer arrived); for a non-2xx answer also its body, read whole.
+  FetchResult result;
+  std::shared_ptr<const FetchError> failure;  // a transport failure, also in the middle of the body
+  bool cancelled = false;                     // StreamCancel::cancel() ended it
+  bool stopped = false;                       // `data` returned false
+};
+
+struct AsyncStreamHandlers : StreamHandlers {
+  std::function<void(const StreamEnd&)> done;  // exactly once, last
 };
 
 class HttpFetcher {
@@ -100,6 +112,11 @@ class HttpFetcher {
   // Returns when the server ends the answer, `data` returns false, or `cancel` is cancelled.
   // Transport failures, also in the middle of the body, throw FetchError.
   FetchResult stream(const OutgoingRequest& request, const StreamHandlers& handlers, StreamCancel& cancel);
+
+  // The same without a thread of its own: returns at once, and the handlers run on the HTTP
+  // client's threads (one at a time for one stream), so any number of streams share those few
+  // threads. `data` throwing ends the stream as a failure. `cancel` must live until `done` ran.
+  void stream_async(const OutgoingRequest& request, AsyncStreamHandlers handlers, std::shared_ptr<StreamCancel> cancel);
 
   const FetcherOptions& options() const;
 

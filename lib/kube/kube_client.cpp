@@ -250,46 +250,85 @@ PodSnapshot KubeClient::list_pod_snapshot(const std::string& namespace_, const a
   }
 }
 
-void KubeClient::watch_pods(const std::string& namespace_, const std::string& resource_version,
-                            const std::function<void()>& opened,
-                            const std::function<bool(const PodWatchEvent&)>& on_event, http::StreamCancel& cancel) {
-  if (auto problem = api::check_namespace_name(namespace_)) throw KubeError(KubeError::Kind::Invalid, *problem);
-  const std::string path = "/api/v1/namespaces/" + namespace_ + "/pods?watch=1&allowWatchBookmarks=true" +
-                           "&resourceVersion=" + http::form_encode(resource_version) +
-                           "&timeoutSeconds=" + std::to_string(impl_->options.watch_timeout.count());
-  std::string pending;  // the start of a line whose end has not arrived
-  const std::size_t max_line = impl_->watch_fetcher->options().max_body_bytes;
-  http::StreamHandlers handlers;
-  handlers.opened = opened;
-  handlers.data = [&](std::string_view bytes) {
-    pending.append(bytes);
+namespace {
+
+// Splits a watch's bytes into lines and each line into an event.
+class WatchLineReader {
+ public:
+  explicit WatchLineReader(std::size_t max_line) : max_line_(max_line) {}
+
+  // False when on_event said stop.
+  bool feed(std::string_view bytes, const std::function<bool(const PodWatchEvent&)>& on_event) {
+    pending_.append(bytes);
     std::size_t start = 0;
-    for (std::size_t end; (end = pending.find('\n', start)) != std::string::npos; start = end + 1) {
-      const std::string_view line(pending.data() + start, end - start);
+    for (std::size_t end; (end = pending_.find('\n', start)) != std::string::npos; start = end + 1) {
+      const std::string_view line(pending_.data() + start, end - start);
       if (line.find_first_not_of(" \r\t") == std::string_view::npos) continue;
       if (!on_event(parse_pod_watch_event(line))) return false;
     }
-    pending.erase(0, start);
-    if (pending.size() > max_line) {
-      throw KubeError(KubeError::Kind::Invalid, "a pod watch event is longer than " + std::to_string(max_line) + " bytes");
+    pending_.erase(0, start);
+    if (pending_.size() > max_line_) {
+      throw KubeError(KubeError::Kind::Invalid, "a pod watch event is longer than " + std::to_string(max_line_) + " bytes");
     }
     return true;
+  }
+
+ private:
+  const std::size_t max_line_;
+  std::string pending_;  // the start of a line whose end has not arrived
+};
+
+}  // namespace
+
+void KubeClient::watch_pods(const std::string& namespace_, const std::string& resource_version, WatchHandlers handlers,
+                            std::shared_ptr<http::StreamCancel> cancel) {
+  if (!namespace_.empty()) {
+    if (auto problem = api::check_namespace_name(namespace_)) throw KubeError(KubeError::Kind::Invalid, *problem);
+  }
+  const std::string collection = namespace_.empty() ? "/api/v1/pods" : "/api/v1/namespaces/" + namespace_ + "/pods";
+  const std::string path = collection + "?watch=1&allowWatchBookmarks=true&resourceVersion=" +
+                           http::form_encode(resource_version) +
+                           "&timeoutSeconds=" + std::to_string(impl_->options.watch_timeout.count());
+  auto reader = std::make_shared<WatchLineReader>(impl_->watch_fetcher->options().max_body_bytes);
+  auto shared = std::make_shared<WatchHandlers>(std::move(handlers));
+  // The event that ended the stream from inside (a parse error), kept to report in `done`.
+  auto parse_error = std::make_shared<std::optional<KubeError>>();
+  http::AsyncStreamHandlers stream;
+  stream.opened = shared->opened;
+  stream.data = [reader, shared, parse_error](std::string_view bytes) {
+    try {
+      return reader->feed(bytes, shared->on_event);
+    } catch (const KubeError& error) {
+      *parse_error = error;
+      throw;
+    }
   };
-  http::FetchResult result;
+  const std::string described = impl_->describe("GET", path);
+  stream.done = [shared, parse_error, described](const http::StreamEnd& end) {
+    std::optional<KubeError> error;
+    if (parse_error->has_value()) {
+      error = **parse_error;
+    } else if (end.failure) {
+      error = KubeError(KubeError::Kind::Unavailable, std::string("the pod watch broke off: ") + end.failure->what());
+    } else if (end.result.status == 410) {  // the resourceVersion is too old to watch from: list again
+      PodWatchEvent gone;
+      gone.error_code = 410;
+      gone.error_message = status_message(end.result.body);
+      try {
+        shared->on_event(gone);
+      } catch (...) {
+        // The owner's bookkeeping failed; `done` still tells it the watch ended.
+      }
+    } else if (!end.cancelled && end.result.status != 0 && (end.result.status < 200 || end.result.status >= 300)) {
+      error = error_for_status(end.result.status, end.result.body, described, attempts_note(1));
+    }
+    if (shared->done) shared->done(error);
+  };
   try {
-    result = impl_->watch_fetcher->stream(impl_->build_request("GET", path, "", {}, ""), handlers, cancel);
+    impl_->watch_fetcher->stream_async(impl_->build_request("GET", path, "", {}, ""), std::move(stream),
+                                       std::move(cancel));
   } catch (const http::FetchError& error) {
-    throw KubeError(KubeError::Kind::Unavailable, std::string("the pod watch broke off: ") + error.what());
-  }
-  if (result.status == 410) {  // the resourceVersion is too old to watch from: list again
-    PodWatchEvent gone;
-    gone.error_code = 410;
-    gone.error_message = status_message(result.body);
-    on_event(gone);
-    return;
-  }
-  if (result.status != 0 && (result.status < 200 || result.status >= 300)) {
-    throw error_for_status(result.status, result.body, impl_->describe("GET", path), attempts_note(1));
+    throw KubeError(KubeError::Kind::Invalid, std::string("cannot watch pods: ") + error.what());
   }
 }
 

@@ -48,6 +48,7 @@ KubeConnection load_kubeconfig(const std::string& path, const std::string& conte
 struct PodInfo {
   std::string name;
   api::Labels labels;
+  std::string namespace_;  // metadata.namespace: empty only where the API leaves it out
 };
 
 class KubeError : public std::runtime_error {
@@ -96,16 +97,22 @@ class KubeClient {
   std::vector<std::string> list_pod_names(const std::string& namespace_, const api::LabelSelector& selector,
                                           const api::Deadline& deadline = {});
 
-  // GET /api/v1/namespaces/{ns}/pods?watch=1 from `resource_version`, with bookmarks. `opened` runs
-  // once the API server has accepted the watch; `on_event` gets each event and returns false to stop.
-  // Returns when the server ends the watch (watch_timeout), on_event says stop, or `cancel` fires.
-  // Throws KubeError: Unavailable when it cannot be reached or breaks off, Rejected on 401/403,
-  // Invalid for another status or an event that is not what the API documents. A resourceVersion too
-  // old to watch from comes as an Error event with code 410, whether the API server answers 410 or
-  // says so in the stream.
-  void watch_pods(const std::string& namespace_, const std::string& resource_version,
-                  const std::function<void()>& opened, const std::function<bool(const PodWatchEvent&)>& on_event,
-                  http::StreamCancel& cancel);
+  // GET /api/v1/namespaces/{ns}/pods?watch=1 (all namespaces when ns is empty) from
+  // `resource_version`, with bookmarks. Returns at once: no thread waits on the watch, and the
+  // handlers run on the HTTP client's threads, one at a time for one watch. `opened` runs once the
+  // API server has accepted the watch; `on_event` gets each event and returns false to stop. `done`
+  // runs once, last: `error` empty when the server ended the watch (watch_timeout), on_event said
+  // stop, or `cancel` fired; else Unavailable when it cannot be reached or breaks off, Rejected on
+  // 401/403, Invalid for another status or an event that is not what the API documents. A
+  // resourceVersion too old to watch from comes as an Error event with code 410, whether the API
+  // server answers 410 or says so in the stream.
+  struct WatchHandlers {
+    std::function<void()> opened;
+    std::function<bool(const PodWatchEvent&)> on_event;
+    std::function<void(const std::optional<KubeError>& error)> done;
+  };
+  void watch_pods(const std::string& namespace_, const std::string& resource_version, WatchHandlers handlers,
+                  std::shared_ptr<http::StreamCancel> cancel);
 
   // Raw JSON calls for later users (reviews, ConfigMaps). Return the body of a 2xx answer.
   std::string get_json(const std::string& path);

@@ -36,6 +36,10 @@ PodObject read_pod_object(const Value& pod, const std::string& what, const std::
   if (name == nullptr || !name->IsString() || name->GetStringLength() == 0) malformed(".metadata.name is missing");
   PodObject object;
   object.info.name = json_text(*name);
+  if (const Value* space = json_member(*metadata, "namespace")) {
+    if (!space->IsString()) malformed(".metadata.namespace is not a string");
+    object.info.namespace_ = json_text(*space);
+  }
   if (const Value* labels = json_member(*metadata, "labels")) {
     if (!labels->IsObject()) malformed(".metadata.labels is not an object");
     for (const auto& label : labels->GetObject()) {

@@ -6,7 +6,9 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <algorithm>
 #include <functional>
+#include <mutex>
 #include <future>
 #include <string>
 #include <thread>
@@ -285,4 +287,93 @@ TEST_CASE("a namespace nobody asks about is forgotten", "[pod_cache]") {
   CHECK(cache.state("shop")->pods == 0);
   CHECK(cache.pod_names("shop", LabelSelector()).size() == 3);  // listed again
   CHECK(calls(api).lists == 2);
+}
+
+namespace {
+
+// Pods in several namespaces: {namespace, pods}.
+std::string spread_fixture(const std::vector<std::pair<std::string, std::vector<Pod>>>& spaces) {
+  std::string items;
+  for (const auto& [space, pods] : spaces) {
+    std::string one = fixture(pods, space);
+    const auto open = one.find('[') + 1;
+    const std::string listed = one.substr(open, one.rfind(']') - open);
+    if (listed.empty()) continue;
+    if (!items.empty()) items += ",";
+    items += listed;
+  }
+  return R"({"kind":"List","apiVersion":"v1","items":[)" + items + "]}";
+}
+
+}  // namespace
+
+TEST_CASE("one cluster-wide watch serves every namespace from one list", "[pod_cache][cluster]") {
+  KubeApiDoubleProcess api;
+  api.control("POST", "fixture", spread_fixture({{"a", {{"web-1", R"({"app":"web"})"}}},
+                                                 {"b", {{"web-1", R"({"app":"web"})"}, {"db-0", R"({"app":"db"})"}}}}));
+  KubeClient client = client_for(api);
+  PodCacheOptions options = quick_options();
+  options.scope = sma::kube::PodWatchScope::Cluster;
+  PodCache cache(client, options);
+
+  CHECK(cache.pod_names("a", LabelSelector()) == std::vector<std::string>{"web-1"});
+  CHECK(cache.pod_names("b", LabelSelector::parse("app=db")) == std::vector<std::string>{"db-0"});
+  CHECK(cache.pod_names("empty", LabelSelector()).empty());  // a namespace without pods: no list of its own
+  REQUIRE(eventually([&] { return cache.state().watches_open == 1; }));
+  CHECK(cache.state().cluster_wide);
+  CHECK(calls(api, "/api/v1/pods").lists == 1);
+  CHECK(calls(api, "/api/v1/pods").watches == 1);
+  CHECK(calls(api, "/api/v1/namespaces/a/pods").lists == 0);
+
+  // Changes in any namespace, a new one included, arrive by the one watch.
+  api.control("POST", "fixture", spread_fixture({{"a", {}},
+                                                 {"b", {{"db-0", R"({"app":"db"})"}}},
+                                                 {"empty", {{"late-0", R"({"app":"late"})"}}}}));
+  CHECK(eventually([&] { return cache.pod_names("empty", LabelSelector()) == std::vector<std::string>{"late-0"}; }));
+  CHECK(eventually([&] { return cache.pod_names("a", LabelSelector()).empty(); }));
+  CHECK(cache.pod_names("b", LabelSelector()) == std::vector<std::string>{"db-0"});
+  CHECK(calls(api, "/api/v1/pods").lists == 1);
+
+  // A broken cluster watch resumes without disturbing the answers.
+  api.control("POST", "break-watches", "{}");
+  REQUIRE(eventually([&] { return calls(api, "/api/v1/pods").watches == 2; }));
+  CHECK(cache.pod_names("b", LabelSelector()) == std::vector<std::string>{"db-0"});
+}
+
+TEST_CASE("past the threshold, watches of namespaces give way to one watch of the cluster", "[pod_cache][cluster]") {
+  KubeApiDoubleProcess api;
+  std::vector<std::pair<std::string, std::vector<Pod>>> spaces;
+  for (const char* space : {"n1", "n2", "n3", "n4"}) spaces.push_back({space, {{"p-0", R"({"app":"x"})"}}});
+  api.control("POST", "fixture", spread_fixture(spaces));
+  KubeClient client = client_for(api);
+  PodCacheOptions options = quick_options();
+  options.scope = sma::kube::PodWatchScope::Auto;
+  options.cluster_watch_above = 2;
+  std::vector<std::string> problems;
+  std::mutex problems_mutex;
+  options.on_problem = [&](const std::string& message) {
+    std::lock_guard lock(problems_mutex);
+    problems.push_back(message);
+  };
+  PodCache cache(client, options);
+
+  for (const char* space : {"n1", "n2"}) CHECK(cache.pod_names(space, LabelSelector()).size() == 1);
+  REQUIRE(eventually([&] { return cache.state().watches_open == 2; }));
+  CHECK_FALSE(cache.state().cluster_wide);
+
+  CHECK(cache.pod_names("n3", LabelSelector()).size() == 1);  // the third: over the threshold
+  REQUIRE(eventually([&] { return cache.state().cluster_wide && cache.state().watches_open == 1; }));
+  CHECK(cache.state().namespaces == 3);
+  CHECK(calls(api, "/api/v1/pods").lists == 1);
+  // A fourth namespace is known from the cluster's list already.
+  CHECK(cache.pod_names("n4", LabelSelector()) == std::vector<std::string>{"p-0"});
+  CHECK(calls(api, "/api/v1/namespaces/n4/pods").lists == 0);
+  {
+    std::lock_guard lock(problems_mutex);
+    CHECK(std::count_if(problems.begin(), problems.end(),
+                        [](const std::string& m) { return m.find("switching to one watch") != std::string::npos; }) == 1);
+  }
+  spaces[0].second.push_back({"p-1", R"({"app":"x"})"});
+  api.control("POST", "fixture", spread_fixture(spaces));
+  CHECK(eventually([&] { return cache.pod_names("n1", LabelSelector()).size() == 2; }));
 }
