@@ -293,31 +293,29 @@ Proposal ReplicaCalculator::pod_average_value(std::int32_t current_replicas, Pod
     for (const auto& name : groups.unready) metrics[name] = PodMetricValue{0, std::nullopt, {}};
     p.steps.push_back("scale-up: the unready pods count as using 0");
   }
-  auto [new_ratio, new_average] = usage_ratio(metrics, target);
+  const auto [new_ratio, new_average] = usage_ratio(metrics, target);
   p.adjusted_ratio = new_ratio;
   p.steps.push_back("adjusted average over " + pods_word(static_cast<std::int64_t>(metrics.size())) + " = " +
                     quantity_text(new_average) + "; ratio = " + ratio_text(new_ratio));
-  return [&] {
-    if (settings_.within_tolerance(new_ratio) || (ratio < 1.0 && new_ratio > 1.0) || (ratio > 1.0 && new_ratio < 1.0)) {
-      p.replicas = current_replicas;
-      p.rule = settings_.within_tolerance(new_ratio) ? "adjusted ratio within tolerance: keep the current count"
-                                                     : "adjusted ratio reverses the direction: keep the current count";
-      p.steps.push_back(p.rule + " (" + std::to_string(current_replicas) + ")");
-      return p;
-    }
-    const std::int32_t proposed = ceil_replicas(new_ratio * static_cast<double>(metrics.size()));
-    if ((new_ratio < 1.0 && proposed > current_replicas) || (new_ratio > 1.0 && proposed < current_replicas)) {
-      p.replicas = current_replicas;
-      p.rule = "pod count reverses the direction: keep the current count";
-      p.steps.push_back("ceil(" + ratio_text(new_ratio) + " x " + std::to_string(metrics.size()) + ") = " +
-                        std::to_string(proposed) + " would move the other way: keep " + std::to_string(current_replicas));
-      return p;
-    }
-    p.replicas = proposed;
-    p.rule = "ceil(adjusted ratio x counted pods)";
-    p.steps.push_back("ceil(" + ratio_text(new_ratio) + " x " + std::to_string(metrics.size()) + ") = " + std::to_string(proposed));
+  if (settings_.within_tolerance(new_ratio) || (ratio < 1.0 && new_ratio > 1.0) || (ratio > 1.0 && new_ratio < 1.0)) {
+    p.replicas = current_replicas;
+    p.rule = settings_.within_tolerance(new_ratio) ? "adjusted ratio within tolerance: keep the current count"
+                                                   : "adjusted ratio reverses the direction: keep the current count";
+    p.steps.push_back(p.rule + " (" + std::to_string(current_replicas) + ")");
     return p;
-  }();
+  }
+  const std::int32_t proposed = ceil_replicas(new_ratio * static_cast<double>(metrics.size()));
+  if ((new_ratio < 1.0 && proposed > current_replicas) || (new_ratio > 1.0 && proposed < current_replicas)) {
+    p.replicas = current_replicas;
+    p.rule = "pod count reverses the direction: keep the current count";
+    p.steps.push_back("ceil(" + ratio_text(new_ratio) + " x " + std::to_string(metrics.size()) + ") = " +
+                      std::to_string(proposed) + " would move the other way: keep " + std::to_string(current_replicas));
+    return p;
+  }
+  p.replicas = proposed;
+  p.rule = "ceil(adjusted ratio x counted pods)";
+  p.steps.push_back("ceil(" + ratio_text(new_ratio) + " x " + std::to_string(metrics.size()) + ") = " + std::to_string(proposed));
+  return p;
 }
 
 Proposal ReplicaCalculator::resource_utilization(std::int32_t current_replicas, PodMetrics metrics,
