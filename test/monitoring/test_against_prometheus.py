@@ -224,10 +224,11 @@ scrape_configs:
             if round_ == 1:
                 # One backend slot, held for 1.8 s by a discovery call (no request deadline, only
                 # --backend-timeout): a read waits for it until its 1 s deadline and is refused (503).
+                cls.sysdig.clear_faults()
                 cls.sysdig.inject(latency_ms=1800, count=1, path_prefix="/prometheus/api/v1/label")
                 deadline = time.monotonic() + 5
-                while cls.sysdig.control("GET", "concurrency")["in_flight"] == 0 and time.monotonic() < deadline:
-                    time.sleep(0.02)
+                while cls.sysdig.control("GET", "faults")["faults"] and time.monotonic() < deadline:
+                    time.sleep(0.02)   # the double takes the fault when the slow call arrives: the slot is held
                 seen.add(("slot", cls.get(POD_CPU)))
             # The first list of namespace payments fails: pods/* there is answered 503 (or 504 at the deadline).
             cls.kube.inject(status=500, path_prefix="/api/v1/namespaces/payments/pods")
