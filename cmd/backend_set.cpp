@@ -60,12 +60,22 @@ BackendSet::BackendSet(const AdapterOptions& options, kube::KubeClient* kube,
       // At least 5 s: the moment between a watch the API server ends and the next one must never
       // fail a request, whatever --max-staleness says about values.
       pod_options.max_staleness = std::max<std::chrono::milliseconds>(options.max_staleness, std::chrono::seconds(5));
-      pod_options.on_problem = [](const std::string& message) { telemetry::log_warning(message); };
+      pod_options.on_problem = [](const std::string& message) {
+        telemetry::log_warning(message);
+        if (message.find(" is back") == std::string::npos && message.find("switching to") == std::string::npos) {
+          telemetry::SelfMetrics::instance().pod_watch_problem();
+        }
+      };
       pod_options.scope = options.pod_watch_scope == "namespace" ? kube::PodWatchScope::Namespace
                           : options.pod_watch_scope == "cluster" ? kube::PodWatchScope::Cluster
                                                                  : kube::PodWatchScope::Auto;
       pod_options.cluster_watch_above = std::stoul(options.pod_watch_cluster_above);
       pod_cache_ = std::make_unique<kube::PodCache>(*kube_, std::move(pod_options));
+      telemetry::SelfMetrics::instance().on_render([cache = pod_cache_.get()] {
+        kube::PodCacheState state = cache->state();
+        telemetry::SelfMetrics::instance().pod_cache(static_cast<double>(state.namespaces), static_cast<double>(state.pods),
+                                                     static_cast<double>(state.watches_open), state.cluster_wide);
+      });
     }
   }
 
@@ -89,7 +99,9 @@ BackendSet::BackendSet(const AdapterOptions& options, kube::KubeClient* kube,
   dispatcher_ = std::make_unique<providers::RuleDispatcher>(config_, std::move(backends));
 }
 
-BackendSet::~BackendSet() = default;
+BackendSet::~BackendSet() {
+  if (pod_cache_) telemetry::SelfMetrics::instance().on_render({});  // it reads the cache about to go
+}
 
 providers::Transport BackendSet::transport_for(std::unique_ptr<http::HttpFetcher>& fetcher,
                                                http::FetcherOptions options, const std::string& backend_name) {

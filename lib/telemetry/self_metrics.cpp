@@ -6,6 +6,7 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include <mutex>
 #include <sstream>
 
 namespace sma::telemetry {
@@ -111,6 +112,24 @@ struct SelfMetrics::Impl {
           .Help("1 for the outcome of the last caBundle check of each APIService (unchanged, patched, not_found, "
                 "failed), 0 for the others")
           .Register(*registry);
+  prometheus::Family<prometheus::Gauge>& pod_cache_family =
+      prometheus::BuildGauge()
+          .Name("sysdig_metrics_adapter_pod_cache")
+          .Help("The pods/* pod cache: namespaces watched (asked about recently), pods held, watches open (connections "
+                "to the API server), cluster_wide (1 when one watch of every pod is in use)")
+          .Register(*registry);
+  prometheus::Gauge& pod_namespaces = pod_cache_family.Add({{"value", "namespaces"}});
+  prometheus::Gauge& pod_count = pod_cache_family.Add({{"value", "pods"}});
+  prometheus::Gauge& pod_watches = pod_cache_family.Add({{"value", "watches_open"}});
+  prometheus::Gauge& pod_cluster_wide = pod_cache_family.Add({{"value", "cluster_wide"}});
+  prometheus::Family<prometheus::Counter>& pod_watch_problems_family =
+      prometheus::BuildCounter()
+          .Name("sysdig_metrics_adapter_pod_watch_problems_total")
+          .Help("Pod watches or lists that failed (each is retried with backoff; see the warning in the log)")
+          .Register(*registry);
+  prometheus::Counter& pod_watch_problems = pod_watch_problems_family.Add({});
+  std::mutex render_mutex;
+  std::function<void()> render_hook;  // guarded by render_mutex
   prometheus::Family<prometheus::Gauge>& build_info =
       prometheus::BuildGauge()
           .Name("sysdig_metrics_adapter_build_info")
@@ -183,7 +202,25 @@ void SelfMetrics::ca_injection(std::string_view apiservice, std::string_view out
   }
 }
 
+void SelfMetrics::pod_cache(double namespaces, double pods, double watches_open, bool cluster_wide) {
+  impl_->pod_namespaces.Set(namespaces);
+  impl_->pod_count.Set(pods);
+  impl_->pod_watches.Set(watches_open);
+  impl_->pod_cluster_wide.Set(cluster_wide ? 1 : 0);
+}
+
+void SelfMetrics::pod_watch_problem() { impl_->pod_watch_problems.Increment(); }
+
+void SelfMetrics::on_render(std::function<void()> sample) {
+  std::lock_guard lock(impl_->render_mutex);
+  impl_->render_hook = std::move(sample);
+}
+
 std::string SelfMetrics::render() const {
+  {
+    std::lock_guard lock(impl_->render_mutex);
+    if (impl_->render_hook) impl_->render_hook();
+  }
   std::ostringstream out;
   prometheus::TextSerializer().Serialize(out, impl_->registry->Collect());
   return out.str();

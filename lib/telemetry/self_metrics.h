@@ -3,6 +3,7 @@
 // another's internals. Names carry the prefix sysdig_metrics_adapter_.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -45,6 +46,14 @@ class SelfMetrics {
   // The last CA injection into one APIService: outcome unchanged, patched, not_found or failed.
   // The gauge of that outcome is 1 and the others 0, so the last outcome can be read and alerted on.
   void ca_injection(std::string_view apiservice, std::string_view outcome);
+
+  // The pod cache (pods/*): namespaces watched, pods held, watch connections open, whether one
+  // cluster-wide watch is in use; and each failed watch or list.
+  void pod_cache(double namespaces, double pods, double watches_open, bool cluster_wide);
+  void pod_watch_problem();
+  // Runs before every render(), to read state that is cheaper to sample than to track (the pod
+  // cache's). Set once, before serving.
+  void on_render(std::function<void()> sample);
 
   // The Prometheus text exposition of everything above.
   std::string render() const;

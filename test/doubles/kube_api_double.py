@@ -43,7 +43,8 @@ Control API (no token, JSON; not recorded):
     POST /_control/token               {"token": "new"}
     POST /_control/compact             forgets earlier list snapshots and events: outstanding continue tokens get
                                        410 Expired, watches from earlier versions an ERROR event with a 410 Status
-    POST /_control/break-watches       cuts every open watch mid-stream (as an API server restart does)
+    POST /_control/break-watches       cuts every open watch mid-stream (as an API server restart does);
+                                       {"namespace": "x"} only the watches of namespace x
     POST /_control/tokens              {"<token>": {"username", "uid", "groups", "extra", "audiences"}, ...}
     POST /_control/policy              {"rules": [{"users", "groups", "verbs", "apiGroups", "resources",
                                         "namespaces", "resourceNames", "nonResourceURLs", "deny"}, ...]}
@@ -630,6 +631,7 @@ class ObjectStore:
         self._events = []                  # (version, type, pod), oldest first
         self._oldest_watchable = self._version
         self._broken = 0                   # bumped by break_watches()
+        self._broken_namespaces = {}       # namespace -> bumped by break_watches(namespace)
 
     def current(self):
         with self._lock:
@@ -675,22 +677,30 @@ class ObjectStore:
             self._events = []
             self._oldest_watchable = self._version
 
-    def break_watches(self):
+    def break_watches(self, namespace=None):
+        """Cuts every open watch, or those of one namespace (the cluster-wide watch stays)."""
         with self._lock:
-            self._broken += 1
+            if namespace is None:
+                self._broken += 1
+            else:
+                self._broken_namespaces[namespace] = self._broken_namespaces.get(namespace, 0) + 1
             self._lock.notify_all()
+
+    def _breaks(self, namespace):
+        return self._broken, self._broken_namespaces.get(namespace, 0) if namespace is not None else 0
 
     def watchable(self, version):
         with self._lock:
             return version >= self._oldest_watchable
 
-    def events_after(self, version, timeout, stopping):
-        """(events after `version`, current version, broken) once there is something to say or `timeout` passed."""
+    def events_after(self, version, timeout, stopping, namespace=None):
+        """(events after `version`, current version, broken) once there is something to say or `timeout` passed.
+        `namespace`: the watch's namespace (None: all), which break_watches(namespace) cuts."""
         with self._lock:
-            broken = self._broken
-            self._lock.wait_for(lambda: self._version > version or self._broken != broken or stopping.is_set(),
-                                timeout)
-            return ([e for e in self._events if e[0] > version], self._version, self._broken != broken)
+            breaks = self._breaks(namespace)
+            self._lock.wait_for(lambda: self._version > version or self._breaks(namespace) != breaks
+                                or stopping.is_set(), timeout)
+            return ([e for e in self._events if e[0] > version], self._version, self._breaks(namespace) != breaks)
 
 
 def without_version(pod):
@@ -818,7 +828,8 @@ def watch_pods(request, namespace):
             now = time.monotonic()
             if now >= deadline:
                 return
-            events, current, broken = store.events_after(version, min(deadline, next_bookmark) - now, stopping)
+            events, current, broken = store.events_after(version, min(deadline, next_bookmark) - now, stopping,
+                                                         namespace)
             if broken:
                 raise double_server.StreamBroken()
             for event_version, kind, pod in events:
@@ -1212,7 +1223,11 @@ def control_compact(service, method, body):
 
 
 def control_break_watches(service, method, body):
-    service.store.break_watches()
+    """{} cuts every watch; {"namespace": "x"} only the watches of namespace x."""
+    document = double_server.parse_json_body(body) if body else {}
+    if not isinstance(document, dict) or set(document) - {"namespace"}:
+        raise ValueError('expected {} or {"namespace": "<name>"}')
+    service.store.break_watches(document.get("namespace"))
     return json_reply(200, {})
 
 

@@ -292,6 +292,31 @@ class WatchTests(DoubleTestCase):
                          ("ERROR", 410, "Expired"))
 
 
+    def test_break_watches_of_one_namespace_leaves_the_others_open(self):
+        import threading
+        outcomes = {}
+
+        def watch(namespace):
+            started = time.monotonic()
+            try:
+                self.double.request("GET", pods_path(namespace, watch="1", timeoutSeconds="3"), timeout=10)
+                outcomes[namespace] = ("ended", time.monotonic() - started)
+            except (http.client.HTTPException, OSError):
+                outcomes[namespace] = ("cut", time.monotonic() - started)
+
+        threads = [threading.Thread(target=watch, args=(ns,)) for ns in ("default", "payments")]
+        for thread in threads:
+            thread.start()
+        time.sleep(1)
+        self.double.control("POST", "break-watches", {"namespace": "payments"})
+        for thread in threads:
+            thread.join()
+        self.assertEqual(outcomes["payments"][0], "cut")
+        self.assertLess(outcomes["payments"][1], 2.5)
+        self.assertEqual(outcomes["default"][0], "ended")
+        self.assertGreaterEqual(outcomes["default"][1], 2.9)
+
+
 class FaultAndRecordingTests(DoubleTestCase):
     def test_status_fault_uses_status_json_and_counts_down(self):
         self.double.control("POST", "faults", {"status": 429, "count": 1, "headers": {"Retry-After": "1"}})
