@@ -58,7 +58,7 @@ int run_explain(const AdapterOptions& options, const std::string& api_path, std:
   std::vector<http::OutgoingRequest> captured;
   providers::Transport recorder = [&](const http::OutgoingRequest& request) {
     std::lock_guard lock(mutex);
-    captured.push_back(request);
+    if (!request.follow_up) captured.push_back(request);  // what the path becomes, not a 404's own check
     return empty_answer(request);
   };
   try {

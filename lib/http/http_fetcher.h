@@ -29,6 +29,9 @@ struct OutgoingRequest {
   // How long the value cache may reuse the answer (a rule's cacheTTL); unset: the cache's default
   // (--cache-ttl). Not sent, not part of the cache key.
   std::optional<std::chrono::milliseconds> reuse_for;
+  // Sent only to explain a failed answer (a 404's check of the whole cluster): not part of what an
+  // API path becomes, so `explain` leaves it out. Not sent, not part of the cache key.
+  bool follow_up = false;
 };
 
 struct FetchResult {

@@ -47,10 +47,12 @@ http::OutgoingRequest PromqlClient::instant_query_request(const std::string& que
 
 std::vector<PromqlSample> PromqlClient::instant_query(const std::string& query, api::Clock::time_point time,
                                                      const api::Deadline& deadline,
-                                                     std::optional<std::chrono::milliseconds> reuse_for) const {
+                                                     std::optional<std::chrono::milliseconds> reuse_for,
+                                                     bool follow_up) const {
   http::OutgoingRequest request = instant_query_request(query, time);
   request.deadline = deadline;
   request.reuse_for = reuse_for;
+  request.follow_up = follow_up;
   auto result = call_backend(endpoint_, std::move(request), prometheus_error);
   return parse_or_fail<std::vector<PromqlSample>>(
       endpoint_, [&] { return parse_instant_query_response(result.body); });

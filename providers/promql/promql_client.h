@@ -22,7 +22,8 @@ class PromqlClient {
   // reuse_for: how long the value cache may reuse the answer (the rule's cacheTTL; unset: --cache-ttl).
   std::vector<PromqlSample> instant_query(const std::string& query, api::Clock::time_point time,
                                           const api::Deadline& deadline = {},
-                                          std::optional<std::chrono::milliseconds> reuse_for = std::nullopt) const;
+                                          std::optional<std::chrono::milliseconds> reuse_for = std::nullopt,
+                                          bool follow_up = false) const;
 
   // GET /api/v1/label/__name__/values
   std::vector<std::string> metric_names() const;

@@ -72,7 +72,7 @@ std::string PromqlProvider::no_series_reason(const config::ResolvedRule& rule, c
   try {
     const std::string whole_cluster =
         "count(" + selector(series, {{labels.cluster, Matcher::Op::Equal, options_.cluster_name}}) + ")";
-    if (client_.instant_query(whole_cluster, evaluation_time(rule), deadline, rule.cache_ttl).empty()) {
+    if (client_.instant_query(whole_cluster, evaluation_time(rule), deadline, rule.cache_ttl, true).empty()) {
       reason += "; cluster \"" + options_.cluster_name + "\" has no series " + series +
                 " at all: check CLUSTER_NAME (--cluster-name), which must be the " + labels.cluster + " that " +
                 backend + " reports for this cluster, and that the metric is collected";

@@ -18,10 +18,11 @@ constexpr int kMaxDescriptorPages = 100;  // a bound against a backend that neve
 DataApiClient::DataApiClient(BackendEndpoint endpoint) : endpoint_(std::move(endpoint)) {}
 
 std::vector<DataRow> DataApiClient::query(const DataApiQuery& query, const api::Deadline& deadline,
-                                          std::optional<std::chrono::milliseconds> reuse_for) const {
+                                          std::optional<std::chrono::milliseconds> reuse_for, bool follow_up) const {
   http::OutgoingRequest request;
   request.deadline = deadline;
   request.reuse_for = reuse_for;
+  request.follow_up = follow_up;
   request.method = "POST";
   request.url = endpoint_.base_url + "/api/data";
   request.headers.emplace_back("Content-Type", "application/json");

@@ -19,7 +19,8 @@ class DataApiClient {
   // Bounded by the API request's deadline as well as the backend timeout.
   // reuse_for: how long the value cache may reuse the answer (the rule's cacheTTL; unset: --cache-ttl).
   std::vector<DataRow> query(const DataApiQuery& query, const api::Deadline& deadline = {},
-                             std::optional<std::chrono::milliseconds> reuse_for = std::nullopt) const;
+                             std::optional<std::chrono::milliseconds> reuse_for = std::nullopt,
+                             bool follow_up = false) const;
   // Ids of every metric (not tag) in the catalogue, page by page.
   std::vector<std::string> metric_ids() const;
 

@@ -98,7 +98,7 @@ std::string DataApiProvider::no_data_reason(const config::ResolvedRule& rule, co
   // One more query, on this path only: does the cluster have the metric at all?
   try {
     QueryScope whole_cluster = external_scope(labels, options_.cluster_name, "");
-    if (client_.query(base_query(rule, metric, whole_cluster, {}), deadline, rule.cache_ttl).empty()) {
+    if (client_.query(base_query(rule, metric, whole_cluster, {}), deadline, rule.cache_ttl, true).empty()) {
       reason += "; cluster \"" + options_.cluster_name + "\" has no data for it at all: check CLUSTER_NAME " +
                 "(--cluster-name), which must be the " + labels.cluster +
                 " that Sysdig reports for this cluster, and that the metric is collected";
