@@ -73,7 +73,7 @@ def draw_load_sweep(ax, sweep):
     unpaced = [lv for lv in levels if not lv["delay_ms"]]
     for lv in unpaced:
         ax.annotate(f"unpaced, {lv['connections']} connections", (lv["per_second"], lv["wrk_ms"]["99"]),
-                    fontsize=7, xytext=(-10, 8), textcoords="offset points", ha="right")
+                    fontsize=7, xytext=(-8, -12), textcoords="offset points", ha="right")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_title(f"Latency against load: cached object GET, backend {sweep['backend_latency_ms']} ms\n"
