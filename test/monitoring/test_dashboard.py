@@ -118,6 +118,8 @@ class DashboardDocumentTest(unittest.TestCase):
             "slot timeouts": r"sysdig_metrics_adapter_backend_slot_timeouts_total",
             "discovery refresh age": r"time\(\) - max by \(pod, backend\) \(sysdig_metrics_adapter_discovery_last_refresh_timestamp_seconds",
             "pod-watch health": r'kind="selector", code=~"5\.\."',
+            "pod watch failures": r"sysdig_metrics_adapter_pod_watch_problems_total",
+            "pod cache": r"sysdig_metrics_adapter_pod_cache\{",
             "certificate expiry": r"sysdig_metrics_adapter_serving_certificate_expiry_timestamp_seconds",
             "CA expiry": r"sysdig_metrics_adapter_serving_certificate_authority_expiry_timestamp_seconds",
             "CA injection": r"sysdig_metrics_adapter_apiservice_ca_injection",
