@@ -48,7 +48,7 @@ http::FetchResult call_backend(const BackendEndpoint& endpoint, http::OutgoingRe
 
   std::string detail;
   if (read_error) {
-    if (auto message = read_error(result.body)) detail = ": " + *message;
+    if (auto message = read_error(result.text())) detail = ": " + *message;
   }
   std::string status = "HTTP " + std::to_string(result.status);
   if (result.status == 401 || result.status == 403) {

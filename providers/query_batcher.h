@@ -23,7 +23,8 @@ template <typename Result>
 class QueryBatcher {
  public:
   using Names = std::vector<std::string>;  // sorted, no repeats
-  using Run = std::function<Result(const Names& names)>;
+  // Shared, not copied: a backend answer the value cache already holds parsed is handed on as it is.
+  using Run = std::function<std::shared_ptr<const Result>(const Names& names)>;
 
   // A window of 0 turns batching off: every submit runs its own call.
   explicit QueryBatcher(std::chrono::milliseconds window) : window_(window) {}
@@ -32,7 +33,7 @@ class QueryBatcher {
   // batch waits out the window and makes the call with its own `run`; the others wait for it. An
   // exception of the call reaches every member.
   std::shared_ptr<const Result> submit(const std::string& key, const Names& names, const Run& run) {
-    if (window_.count() <= 0) return std::make_shared<const Result>(run(names));
+    if (window_.count() <= 0) return run(names);
     std::shared_ptr<Batch> batch;
     {
       std::unique_lock lock(mutex_);
@@ -61,7 +62,7 @@ class QueryBatcher {
     std::shared_ptr<const Result> result;
     std::exception_ptr error;
     try {
-      result = std::make_shared<const Result>(run(merged));
+      result = run(merged);
     } catch (...) {
       error = std::current_exception();
     }

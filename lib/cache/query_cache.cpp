@@ -13,8 +13,13 @@ std::size_t QueryCache::size() const {
   return entries_.size();
 }
 
-void QueryCache::store_locked(const std::string& key, const http::FetchResult& result) {
+void QueryCache::store_locked(const std::string& key, http::FetchResult& result) {
   if (result.status < 200 || result.status >= 300) return;
+  // Kept once, shared by every hit: the body moves into a SharedBody that also keeps its parse.
+  if (!result.shared) {
+    result.shared = std::make_shared<const http::SharedBody>(std::move(result.body));
+    result.body.clear();
+  }
   auto it = entries_.find(key);
   if (it != entries_.end()) {
     recency_.erase(it->second.recency);

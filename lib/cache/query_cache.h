@@ -63,7 +63,7 @@ class QueryCache {
     std::exception_ptr error;
   };
 
-  void store_locked(const std::string& key, const http::FetchResult& result);
+  void store_locked(const std::string& key, http::FetchResult& result);
   std::optional<http::FetchResult> stale_locked(const std::string& key);
 
   QueryCacheOptions options_;

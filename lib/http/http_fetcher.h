@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <typeinfo>
 #include <utility>
 #include <vector>
 
@@ -34,11 +35,46 @@ struct OutgoingRequest {
   bool follow_up = false;
 };
 
+// An answer body kept by the value cache and handed to every request that reuses it, with what a
+// reader parsed out of it: the first reader parses, every later one (any thread) gets the same
+// object, so a large answer is neither copied nor parsed again per request.
+class SharedBody {
+ public:
+  explicit SharedBody(std::string text) : text_(std::move(text)) {}
+  const std::string& text() const { return text_; }
+
+  // The body read by `parse` (a callable std::string_view -> T), once per body and type.
+  template <typename T, typename Parse>
+  std::shared_ptr<const T> parsed(Parse&& parse) const {
+    std::lock_guard lock(mutex_);  // concurrent first readers wait for one parse
+    if (parsed_ && *parsed_type_ == typeid(T)) return std::static_pointer_cast<const T>(parsed_);
+    auto value = std::make_shared<const T>(parse(std::string_view(text_)));
+    parsed_ = value;
+    parsed_type_ = &typeid(T);
+    return value;
+  }
+
+ private:
+  const std::string text_;
+  mutable std::mutex mutex_;
+  mutable std::shared_ptr<const void> parsed_;
+  mutable const std::type_info* parsed_type_ = nullptr;
+};
+
 struct FetchResult {
   int status = 0;
-  std::string body;
+  std::string body;  // empty when `shared` holds it
   std::string content_type;
   std::string retry_after;  // the Retry-After header, when present
+  std::shared_ptr<const SharedBody> shared;  // the body of an answer the value cache keeps
+
+  std::string_view text() const { return shared ? std::string_view(shared->text()) : std::string_view(body); }
+  // What `parse` makes of the body: memoised with a cached answer, parsed afresh otherwise.
+  template <typename T, typename Parse>
+  std::shared_ptr<const T> parsed(Parse&& parse) const {
+    if (shared) return shared->parsed<T>(std::forward<Parse>(parse));
+    return std::make_shared<const T>(parse(std::string_view(body)));
+  }
 };
 
 // The request did not produce a complete answer. Never carries header values (tokens).

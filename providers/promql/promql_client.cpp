@@ -45,7 +45,7 @@ http::OutgoingRequest PromqlClient::instant_query_request(const std::string& que
   return request;
 }
 
-std::vector<PromqlSample> PromqlClient::instant_query(const std::string& query, api::Clock::time_point time,
+std::shared_ptr<const std::vector<PromqlSample>> PromqlClient::instant_query(const std::string& query, api::Clock::time_point time,
                                                      const api::Deadline& deadline,
                                                      std::optional<std::chrono::milliseconds> reuse_for,
                                                      bool follow_up) const {
@@ -54,15 +54,17 @@ std::vector<PromqlSample> PromqlClient::instant_query(const std::string& query, 
   request.reuse_for = reuse_for;
   request.follow_up = follow_up;
   auto result = call_backend(endpoint_, std::move(request), prometheus_error);
-  return parse_or_fail<std::vector<PromqlSample>>(
-      endpoint_, [&] { return parse_instant_query_response(result.body); });
+  return parse_or_fail<std::shared_ptr<const std::vector<PromqlSample>>>(endpoint_, [&] {
+    return result.parsed<std::vector<PromqlSample>>(
+        [](std::string_view body) { return parse_instant_query_response(body); });
+  });
 }
 
 std::vector<std::string> PromqlClient::metric_names() const {
   http::OutgoingRequest request;
   request.url = endpoint_.base_url + "/api/v1/label/__name__/values";
   auto result = call_backend(endpoint_, request, prometheus_error);
-  return parse_or_fail<std::vector<std::string>>(endpoint_, [&] { return parse_label_values_response(result.body); });
+  return parse_or_fail<std::vector<std::string>>(endpoint_, [&] { return parse_label_values_response(result.text()); });
 }
 
 }  // namespace sma::providers::promql

@@ -20,7 +20,8 @@ class PromqlClient {
   http::OutgoingRequest instant_query_request(const std::string& query, api::Clock::time_point time) const;
   // Bounded by the API request's deadline as well as the backend timeout.
   // reuse_for: how long the value cache may reuse the answer (the rule's cacheTTL; unset: --cache-ttl).
-  std::vector<PromqlSample> instant_query(const std::string& query, api::Clock::time_point time,
+  // The parsed answer, shared with every request that reuses the same cached backend answer.
+  std::shared_ptr<const std::vector<PromqlSample>> instant_query(const std::string& query, api::Clock::time_point time,
                                           const api::Deadline& deadline = {},
                                           std::optional<std::chrono::milliseconds> reuse_for = std::nullopt,
                                           bool follow_up = false) const;

@@ -72,7 +72,7 @@ std::string PromqlProvider::no_series_reason(const config::ResolvedRule& rule, c
   try {
     const std::string whole_cluster =
         "count(" + selector(series, {{labels.cluster, Matcher::Op::Equal, options_.cluster_name}}) + ")";
-    if (client_.instant_query(whole_cluster, evaluation_time(rule), deadline, rule.cache_ttl, true).empty()) {
+    if (client_.instant_query(whole_cluster, evaluation_time(rule), deadline, rule.cache_ttl, true)->empty()) {
       reason += "; cluster \"" + options_.cluster_name + "\" has no series " + series +
                 " at all: check CLUSTER_NAME (--cluster-name), which must be the " + labels.cluster + " that " +
                 backend + " reports for this cluster, and that the metric is collected";
@@ -83,7 +83,7 @@ std::string PromqlProvider::no_series_reason(const config::ResolvedRule& rule, c
   return reason;
 }
 
-std::vector<PromqlSample> PromqlProvider::run(const config::ResolvedRule& rule, const std::string& query,
+std::shared_ptr<const std::vector<PromqlSample>> PromqlProvider::run(const config::ResolvedRule& rule, const std::string& query,
                                               const api::Deadline& deadline) const {
   return client_.instant_query(query, evaluation_time(rule), deadline, rule.cache_ttl);
 }
@@ -94,7 +94,8 @@ api::MetricValue PromqlProvider::get_metric_by_name(const ObjectQuery& q) {
   reject_scope_labels(*config, q.metric_selector, "metricLabelSelector");
   auto scope = object_scope(labels(*config), options_.cluster_name, q);
   std::string series = series_name(rule, q.metric);
-  auto samples = run(rule, build_query(rule, series, scope, q.metric_selector), q.deadline);
+  auto answer = run(rule, build_query(rule, series, scope, q.metric_selector), q.deadline);
+  const auto& samples = *answer;
 
   std::vector<std::pair<api::Quantity, api::Clock::time_point>> values;
   for (const auto& s : samples) {
@@ -132,21 +133,20 @@ std::vector<api::MetricValue> PromqlProvider::get_metric_by_selector(const Selec
   const auto& wanted = selection.wanted;
 
   std::string series = series_name(rule, q.metric);
-  std::vector<PromqlSample> own_samples;
-  std::shared_ptr<const std::vector<PromqlSample>> batched;
+  std::shared_ptr<const std::vector<PromqlSample>> answer;
   if (wanted.empty()) {
-    own_samples = run(rule, build_query(rule, series, scope, q.metric_selector), q.deadline);
+    answer = run(rule, build_query(rule, series, scope, q.metric_selector), q.deadline);
   } else {
     // Requests differing only in their pods can share one query over all of them.
     const std::string key = q.namespace_ + '\n' + q.metric + '\n' + q.metric_selector.to_string();
-    batched = batcher_.submit(key, wanted, [&](const std::vector<std::string>& pods) {
+    answer = batcher_.submit(key, wanted, [&](const std::vector<std::string>& pods) {
       // The batch holds at least this request's pods: the same count means the same pods.
       if (pods.size() == wanted.size()) return run(rule, build_query(rule, series, scope, q.metric_selector), q.deadline);
       auto batch_scope = pods_scope(labels(*config), options_.cluster_name, q.namespace_, pods);
       return run(rule, build_query(rule, series, batch_scope, q.metric_selector), q.deadline);
     });
   }
-  const auto& samples = batched ? *batched : own_samples;
+  const auto& samples = *answer;
   std::int64_t window = rule.window.count();
   // One answer per object, sorted by name; a later sample of the same object wins. The keys point
   // into the samples and the selection, which outlive the map.
@@ -177,10 +177,10 @@ std::vector<api::ExternalMetricValue> PromqlProvider::get_external_metric(const 
   reject_scope_labels(*config, q.metric_selector, "labelSelector");
   auto scope = external_scope(labels(*config), options_.cluster_name, rule.namespaced ? q.namespace_ : "");
   std::string series = series_name(rule, q.metric);
-  auto samples = run(rule, build_query(rule, series, scope, q.metric_selector), q.deadline);
+  auto answer = run(rule, build_query(rule, series, scope, q.metric_selector), q.deadline);
   std::int64_t window = rule.window.count();
   std::vector<api::ExternalMetricValue> items;
-  for (const auto& s : samples) {
+  for (const auto& s : *answer) {
     auto value = sample_value(s);
     if (!value) continue;
     api::Labels labels = s.labels;

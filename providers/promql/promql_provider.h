@@ -57,7 +57,7 @@ class PromqlProvider final : public MetricsProvider {
   // series of the metric, that (a wrong CLUSTER_NAME looks exactly like this).
   std::string no_series_reason(const config::ResolvedRule& rule, const config::LabelMapping& labels,
                                const std::string& series, const QueryScope& scope, const api::Deadline& deadline) const;
-  std::vector<PromqlSample> run(const config::ResolvedRule& rule, const std::string& query,
+  std::shared_ptr<const std::vector<PromqlSample>> run(const config::ResolvedRule& rule, const std::string& query,
                                 const api::Deadline& deadline) const;
 
   PromqlProviderOptions options_;

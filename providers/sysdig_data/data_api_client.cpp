@@ -17,7 +17,7 @@ constexpr int kMaxDescriptorPages = 100;  // a bound against a backend that neve
 
 DataApiClient::DataApiClient(BackendEndpoint endpoint) : endpoint_(std::move(endpoint)) {}
 
-std::vector<DataRow> DataApiClient::query(const DataApiQuery& query, const api::Deadline& deadline,
+std::shared_ptr<const std::vector<DataRow>> DataApiClient::query(const DataApiQuery& query, const api::Deadline& deadline,
                                           std::optional<std::chrono::milliseconds> reuse_for, bool follow_up) const {
   http::OutgoingRequest request;
   request.deadline = deadline;
@@ -33,7 +33,8 @@ std::vector<DataRow> DataApiClient::query(const DataApiQuery& query, const api::
   }
   auto result = call_backend(endpoint_, request, parse_error_message);
   try {
-    return parse_data_response(result.body, query.segment_by.size());
+    const std::size_t keys = query.segment_by.size();
+    return result.parsed<std::vector<DataRow>>([keys](std::string_view body) { return parse_data_response(body, keys); });
   } catch (const DataApiResponseError& e) {
     unreadable(endpoint_, e.what());
   }
@@ -48,7 +49,7 @@ std::vector<std::string> DataApiClient::metric_ids() const {
     auto result = call_backend(endpoint_, request, parse_error_message);
     DescriptorPage descriptors;
     try {
-      descriptors = parse_descriptors_response(result.body);
+      descriptors = parse_descriptors_response(result.text());
     } catch (const DataApiResponseError& e) {
       unreadable(endpoint_, e.what());
     }

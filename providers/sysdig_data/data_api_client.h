@@ -2,6 +2,7 @@
 // Failures arrive as MetricsError (see backend_call.h).
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -18,7 +19,8 @@ class DataApiClient {
 
   // Bounded by the API request's deadline as well as the backend timeout.
   // reuse_for: how long the value cache may reuse the answer (the rule's cacheTTL; unset: --cache-ttl).
-  std::vector<DataRow> query(const DataApiQuery& query, const api::Deadline& deadline = {},
+  // The parsed answer, shared with every request that reuses the same cached backend answer.
+  std::shared_ptr<const std::vector<DataRow>> query(const DataApiQuery& query, const api::Deadline& deadline = {},
                              std::optional<std::chrono::milliseconds> reuse_for = std::nullopt,
                              bool follow_up = false) const;
   // Ids of every metric (not tag) in the catalogue, page by page.

@@ -72,7 +72,8 @@ api::MetricValue DataApiProvider::get_metric_by_name(const ObjectQuery& query) {
   reject_scope_labels(*config, query.metric_selector, "metricLabelSelector");
   auto scope = object_scope(config->data_api_labels, options_.cluster_name, query);
   scope.group_label.clear();  // one object: one value, no segmentation
-  auto rows = client_.query(base_query(rule, query.metric, scope, query.metric_selector), query.deadline, rule.cache_ttl);
+  auto answer = client_.query(base_query(rule, query.metric, scope, query.metric_selector), query.deadline, rule.cache_ttl);
+  const auto& rows = *answer;
   auto described = describe_object(kinds_, query.resource, query.namespace_, query.name);
   if (rows.size() > 1) {
     throw MetricsError(MetricsError::Kind::Internal, "the Data API returned " + std::to_string(rows.size()) +
@@ -98,7 +99,7 @@ std::string DataApiProvider::no_data_reason(const config::ResolvedRule& rule, co
   // One more query, on this path only: does the cluster have the metric at all?
   try {
     QueryScope whole_cluster = external_scope(labels, options_.cluster_name, "");
-    if (client_.query(base_query(rule, metric, whole_cluster, {}), deadline, rule.cache_ttl, true).empty()) {
+    if (client_.query(base_query(rule, metric, whole_cluster, {}), deadline, rule.cache_ttl, true)->empty()) {
       reason += "; cluster \"" + options_.cluster_name + "\" has no data for it at all: check CLUSTER_NAME " +
                 "(--cluster-name), which must be the " + labels.cluster +
                 " that Sysdig reports for this cluster, and that the metric is collected";
@@ -116,16 +117,15 @@ std::vector<api::MetricValue> DataApiProvider::get_metric_by_selector(const Sele
   auto selection = select_objects(config->data_api_labels, options_.cluster_name, query, pods_);
   if (selection.nothing_selected) return {};
   const auto& wanted = selection.wanted;
-  std::vector<DataRow> own_rows;
-  std::shared_ptr<const std::vector<DataRow>> batched;
+  std::shared_ptr<const std::vector<DataRow>> answer;
   if (wanted.empty()) {
     auto data_query = base_query(rule, query.metric, selection.scope, query.metric_selector);
     data_query.paging_to = kResourcePageSize - 1;  // without paging Sysdig returns only the top 10 segments
-    own_rows = client_.query(data_query, query.deadline, rule.cache_ttl);
+    answer = client_.query(data_query, query.deadline, rule.cache_ttl);
   } else {
     // Requests differing only in their pods can share one query over all of them.
     const std::string key = query.namespace_ + '\n' + query.metric + '\n' + query.metric_selector.to_string();
-    batched = batcher_.submit(key, wanted, [&](const std::vector<std::string>& pods) {
+    answer = batcher_.submit(key, wanted, [&](const std::vector<std::string>& pods) {
       // The batch holds at least this request's pods: the same count means the same pods.
       auto scope = pods.size() == wanted.size()
                        ? selection.scope
@@ -136,7 +136,7 @@ std::vector<api::MetricValue> DataApiProvider::get_metric_by_selector(const Sele
     });
   }
   std::map<std::string, api::MetricValue> by_name;
-  for (const auto& row : batched ? *batched : own_rows) {
+  for (const auto& row : *answer) {
     if (row.keys.empty()) continue;
     const std::string& name = row.keys.front();
     if (!selection.wants(name)) continue;
@@ -164,9 +164,9 @@ std::vector<api::ExternalMetricValue> DataApiProvider::get_external_metric(const
   auto rule = external_rule_or_not_found(*config, query.metric);
   reject_scope_labels(*config, query.metric_selector, "labelSelector");
   auto scope = external_scope(config->data_api_labels, options_.cluster_name, rule.namespaced ? query.namespace_ : "");
-  auto rows = client_.query(base_query(rule, query.metric, scope, query.metric_selector), query.deadline, rule.cache_ttl);
+  auto answer = client_.query(base_query(rule, query.metric, scope, query.metric_selector), query.deadline, rule.cache_ttl);
   std::vector<api::ExternalMetricValue> items;
-  for (const auto& row : rows) {
+  for (const auto& row : *answer) {
     if (auto value = api::Quantity::from_double(row.value)) {
       items.push_back({query.metric, {}, to_time_point(row.t), rule.window.count(), *value});
     }

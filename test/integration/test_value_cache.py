@@ -30,6 +30,11 @@ def metric_value(text, name, **labels):
     return 0.0
 
 
+def value_queries(sysdig):
+    """The PromQL queries for values, without a 404's follow-up check of the whole cluster (count(...))."""
+    return [r for r in sysdig.query_requests() if not r.get("form", {}).get("query", [""])[0].startswith("count(")]
+
+
 class ValueCacheTest(unittest.TestCase):
     def start(self, *flags):
         self.sysdig = SysdigDouble()
@@ -89,7 +94,9 @@ class ValueCacheTest(unittest.TestCase):
             other = "/namespaces/default/services/kuard/net.request.time"
             statuses = [self.adapter.get(V1 + other).status for _ in range(3)]
             self.assertEqual(len(set(statuses)), 1, statuses)
-            self.assertEqual(len(self.sysdig.query_requests()), 1)   # --cache-ttl: one call for three
+            # --cache-ttl: one call for three (a 404 also asks, once, whether the cluster has the metric at all)
+            self.assertEqual(len(value_queries(self.sysdig)), 1)
+            self.assertLessEqual(len(self.sysdig.query_requests()) - 1, 1)
 
     def test_stale_value_is_served_on_backend_failure_within_max_staleness(self):
         self.start("--cache-ttl", "500ms", "--max-staleness", "60s")
@@ -133,7 +140,7 @@ class ValueCacheTest(unittest.TestCase):
                                       backend="sysdig", outcome="success")
                          - metric_value(before, "sysdig_metrics_adapter_backend_requests_total",
                                         backend="sysdig", outcome="success"), len(self.sysdig.requests()))
-        self.assertEqual(len(self.sysdig.query_requests()), 2)  # the repeat was a cache hit
+        self.assertEqual(len(value_queries(self.sysdig)), 2)  # the repeat was a cache hit
         self.assertIn("sysdig_metrics_adapter_request_duration_seconds_bucket", after)
         self.assertEqual(metric_value(after, "sysdig_metrics_adapter_build_info"), 1)
 

@@ -27,12 +27,12 @@ TEST_CASE("waiting on an identical call in flight ends at the waiter's deadline"
   auto slow = [&] {
     ++fetches;
     released.wait();
-    return FetchResult{200, "answer", "application/json", ""};
+    return FetchResult{200, "answer", "application/json", "", nullptr};
   };
   std::promise<void> leading;
   std::thread leader([&] {
     leading.set_value();
-    CHECK(cache.get("q", slow, never_failed).body == "answer");
+    CHECK(cache.get("q", slow, never_failed).text() == "answer");
   });
   leading.get_future().wait();
   while (fetches == 0) std::this_thread::sleep_for(1ms);
@@ -50,7 +50,7 @@ TEST_CASE("waiting on an identical call in flight ends at the waiter's deadline"
   leader.join();
   CHECK(fetches == 1);  // the waiter that gave up did not start a call of its own
   // The call it gave up on still filled the cache for everyone else.
-  CHECK(cache.get("q", slow, never_failed, Deadline::after(0ms)).body == "answer");
+  CHECK(cache.get("q", slow, never_failed, Deadline::after(0ms)).text() == "answer");
   CHECK(fetches == 1);
 }
 
@@ -62,23 +62,23 @@ TEST_CASE("a query's own TTL (a rule's cacheTTL) replaces the cache's", "[query_
   int fetches = 0;
   auto fetch = [&] {
     ++fetches;
-    return FetchResult{200, "answer " + std::to_string(fetches), "application/json", ""};
+    return FetchResult{200, "answer " + std::to_string(fetches), "application/json", "", nullptr};
   };
 
   // A 1 s rule: reused within a second, asked again after it.
-  CHECK(cache.get("short", fetch, never_failed, {}, 1s).body == "answer 1");
+  CHECK(cache.get("short", fetch, never_failed, {}, 1s).text() == "answer 1");
   now += 500ms;
-  CHECK(cache.get("short", fetch, never_failed, {}, 1s).body == "answer 1");
+  CHECK(cache.get("short", fetch, never_failed, {}, 1s).text() == "answer 1");
   now += 600ms;
-  CHECK(cache.get("short", fetch, never_failed, {}, 1s).body == "answer 2");
+  CHECK(cache.get("short", fetch, never_failed, {}, 1s).text() == "answer 2");
 
   // Without a rule TTL the cache's 10 s hold.
-  CHECK(cache.get("default", fetch, never_failed).body == "answer 3");
+  CHECK(cache.get("default", fetch, never_failed).text() == "answer 3");
   now += 5s;
-  CHECK(cache.get("default", fetch, never_failed).body == "answer 3");
+  CHECK(cache.get("default", fetch, never_failed).text() == "answer 3");
 
   // 0: every request asks the backend.
-  CHECK(cache.get("never", fetch, never_failed, {}, 0s).body == "answer 4");
-  CHECK(cache.get("never", fetch, never_failed, {}, 0s).body == "answer 5");
+  CHECK(cache.get("never", fetch, never_failed, {}, 0s).text() == "answer 4");
+  CHECK(cache.get("never", fetch, never_failed, {}, 0s).text() == "answer 5");
   CHECK(fetches == 5);
 }

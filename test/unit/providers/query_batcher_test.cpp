@@ -15,10 +15,10 @@ namespace {
 struct Recorder {
   std::mutex mutex;
   std::vector<Names> calls;
-  Names operator()(const Names& names) {
+  std::shared_ptr<const Names> operator()(const Names& names) {
     std::lock_guard lock(mutex);
     calls.push_back(names);
-    return names;
+    return std::make_shared<const Names>(names);
   }
 };
 
@@ -68,7 +68,7 @@ TEST_CASE("a failed call fails every member of its batch", "[query_batcher]") {
   std::atomic<int> calls{0};
   auto ask = [&](Names names) {
     return std::async(std::launch::async, [&, names] {
-      return *batcher.submit("pods", names, [&](const Names&) -> Names {
+      return *batcher.submit("pods", names, [&](const Names&) -> std::shared_ptr<const Names> {
         ++calls;
         throw std::runtime_error("backend down");
       });
