@@ -27,15 +27,16 @@ scripts/make-base-images.sh >&2
 # runc and cgroupfs: what works on a machine without systemd (CI's). chroot isolation and the
 # host's network: RUN steps need no container runtime or network namespace that way. --pull=never:
 # the base images are local. Layers are cached (podman's default), so an unchanged step is reused.
-build() {
-  podman --runtime runc --cgroup-manager cgroupfs build --isolation chroot --network host --pull=never \
-    -f docker/Dockerfile "$@" . >&2
-}
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+podman --runtime runc --cgroup-manager cgroupfs build --isolation chroot --network host --pull=never \
+  -f docker/Dockerfile -t "$tag" "$@" . 2>&1 | tee "$log" >&2
 # The build stage is tagged too (TAG-build): untagged, its last layer would be "dangling" to the
-# prune below, which would then drop the whole stage's cache (toolchain install, compile).
-build --target build -t "$tag-build" "$@"
-build -t "$tag" "$@"
-# Each build leaves the previous build's untagged layers behind; drop them so the store does not
-# grow without bound. Tagged images (these two, the base images) and their layers stay.
+# prune below, which would then drop the whole stage's cache (toolchain install, compile). Its id is
+# the last "--> ID" podman prints before the second stage starts.
+stage="$(awk '/^\[2\/[0-9]+\] STEP 1\//{exit} /^--> /{id=$NF} END{print id}' "$log")"
+if [[ -n "$stage" ]]; then podman tag "$stage" "$tag-build"; else echo "build stage not found: not kept" >&2; fi
+# Each build leaves the previous build's untagged layers behind; drop every dangling image so the
+# store does not grow without bound. Tagged images (these two, the base images) and their layers stay.
 podman image prune -f >/dev/null
 podman image inspect --format '{{.Id}}' "$tag"
