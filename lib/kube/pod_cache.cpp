@@ -179,6 +179,20 @@ PodCache::~PodCache() {
   runtime_->work.reset();
   runtime_->timer_thread.join();
   runtime_->lists.join();
+  // The feeds' timers belong to the timer thread's io_context: they go before it does.
+  std::lock_guard lock(mutex_);
+  for (auto& [name, store] : stores_) {
+    std::lock_guard store_lock(store->mutex);
+    if (store->feed) {
+      std::lock_guard feed_lock(store->feed->mutex);
+      store->feed->timer.reset();
+    }
+    store->feed.reset();
+  }
+  if (cluster_) {
+    std::lock_guard feed_lock(cluster_->mutex);
+    cluster_->timer.reset();
+  }
 }
 
 void PodCache::report(const std::string& message) const {
