@@ -13,6 +13,7 @@ build_packages=(
   libcpprest-dev                      # HTTP client; brings the Boost headers used by the server
   libssl-dev ca-certificates
   rapidjson-dev libyaml-cpp-dev prometheus-cpp-dev
+  libre2-dev                          # RE2 for the rules' metricRegex/externalRegex
 )
 test_packages=(
   clang libclang-rt-14-dev            # the sanitizer and fuzz build

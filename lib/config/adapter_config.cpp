@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <re2/re2.h>
+
 namespace sma::config {
 namespace {
 
@@ -135,7 +137,22 @@ LabelMapping default_data_api_labels() {
 
 bool MetricRule::covers(const std::string& metric_name) const {
   if (!metric.empty()) return metric == metric_name;
-  return metric_regex && std::regex_match(metric_name, *metric_regex);
+  return metric_regex && re2::RE2::FullMatch(metric_name, *metric_regex);
+}
+
+std::string MetricRule::expression_position(std::string_view text, std::size_t offset) const {
+  if (!expr_spot.exact) return std::to_string(expr_spot.line) + ":" + std::to_string(expr_spot.column);
+  int line = expr_spot.line;
+  int column = expr_spot.column;
+  for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = expr_spot.column;
+    } else {
+      ++column;
+    }
+  }
+  return std::to_string(line) + ":" + std::to_string(column);
 }
 
 bool AdapterConfig::has_custom_rules() const {

@@ -5,14 +5,20 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <optional>
-#include <regex>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "lib/api/metric_types.h"
 #include "lib/api/quantity.h"
+#include "lib/config/metric_expression.h"
+
+namespace re2 {
+class RE2;
+}
 
 namespace sma::config {
 
@@ -40,16 +46,26 @@ LabelMapping default_promql_labels();    // Sysdig's PromQL labels: kube_cluster
 LabelMapping default_prometheus_labels();  // Prometheus conventions: cluster, namespace, pod, service, ...
 LabelMapping default_data_api_labels();  // kubernetes.cluster.name, kubernetes.namespace.name, ...
 
+// How an exec rule runs its command (providers/exec/, docs/user-logic.md).
+struct ExecSpec {
+  std::vector<std::string> command;  // argv, no shell; command[0] is an absolute path to an executable
+  std::chrono::milliseconds timeout{std::chrono::seconds(5)};
+  bool object_input = false;     // `input: object`: the described object(s) go to the command too
+  std::vector<std::string> env;  // variables passed through from the adapter's environment; nothing else
+};
+
 struct MetricRule {
   // Which API metric names the rule covers: exactly `metric`, or every name `metric_regex` matches
-  // in full.
+  // in full. RE2: linear-time matching, the syntax PromQL uses; shared, since RE2 does not copy.
   std::string metric;
-  std::optional<std::regex> metric_regex;
+  std::shared_ptr<const re2::RE2> metric_regex;
   std::string metric_regex_text;
   bool external = false;
   std::vector<api::GroupResource> resources;  // custom rules: empty = every resource
 
-  std::string backend;  // "sysdig", "prometheus", "push"; empty = the default backend
+  // "sysdig", "prometheus", "push", "exec" (with `exec`), "computed" (with `expr`); empty = the
+  // default backend.
+  std::string backend;
   std::optional<Aggregation> aggregation;
   std::optional<TimeAggregation> time_aggregation;
   std::optional<std::chrono::seconds> window;
@@ -58,11 +74,23 @@ struct MetricRule {
   std::string series;  // the backend's metric name when it differs from the API name (rename)
   std::string query;   // a PromQL template for what a simple mapping cannot express
   bool namespaced = true;  // external rules: scope to the request's namespace (false for cluster-wide series)
-  std::optional<api::Quantity> absent_as;
+  std::optional<api::Quantity> absent_as;  // computed rules: what an absent operand counts as
+  std::optional<ExecSpec> exec;
+  std::optional<MetricExpression> expr;    // a computed metric: its value is this expression
 
   int line = 0;  // where the rule starts in the file, for messages
+  // Where `expr`'s text starts in the file (1-based), and how it is written there, so an offset
+  // in the expression can be named as file:line:column.
+  struct TextSpot {
+    int line = 0;
+    int column = 0;
+    bool literal_block = false;  // `expr: |`: expression line k is file line `line + k`, at `column`
+    bool exact = true;           // false: a folded or multi-line scalar; only where it starts is known
+  } expr_spot;
 
   bool covers(const std::string& metric_name) const;
+  // "line:column" in the file of the character at `offset` of the expression `text`.
+  std::string expression_position(std::string_view text, std::size_t offset) const;
 };
 
 // A rule merged with the defaults: everything a provider needs to build one query.

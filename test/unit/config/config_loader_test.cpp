@@ -123,8 +123,31 @@ TEST_CASE("config errors name the file, the line and the problem") {
   }
 }
 
+TEST_CASE("rule regexes are RE2: PromQL's syntax, whole-name matches, no backtracking") {
+  auto c = parse_config(R"(
+rules:
+  - metricRegex: "(?i)http_.*_total"
+  - metricRegex: "(a*)*b"
+  - externalRegex: "queue\\.[a-z]+"
+)",
+                        "adapter.yaml");
+  CHECK(c.resolve_custom("HTTP_requests_total", {"pods", ""}));
+  CHECK_FALSE(c.resolve_custom("http_requests_total_x", {"pods", ""}));  // anchored at both ends
+  CHECK(c.resolve_external("queue.depth"));
+  CHECK_FALSE(c.resolve_external("queue_depth"));
+  // Nested quantifiers made std::regex take exponential time on such a name; RE2 is linear in it.
+  CHECK_FALSE(c.resolve_custom(std::string(200, 'a') + "c", {"pods", ""}));
+  CHECK(c.resolve_custom(std::string(200, 'a') + "b", {"pods", ""}));
+  // Backreferences and lookarounds are not RE2 (nor PromQL): refused at load with the line.
+  CHECK_THAT(error_of("rules:\n  - metricRegex: \"(a)\\\\1\"\n"),
+             Catch::StartsWith("adapter.yaml:2: metricRegex is not a valid regular expression: "));
+  CHECK_THAT(error_of("rules:\n  - metricRegex: \"x(?=y)\"\n"),
+             Catch::StartsWith("adapter.yaml:2: metricRegex is not a valid regular expression: "));
+}
+
 TEST_CASE("an over-long regex is an error, not a stack overflow") {
-  // std::regex compiles recursively; 20000 nested groups overflowed the stack while loading.
+  // std::regex compiled recursively (20000 nested groups overflowed the stack); RE2 does not, but
+  // metric names are at most 255 characters, so the limit stays.
   const std::string nested = std::string(20000, '(') + "a" + std::string(20000, ')');
   CHECK_THAT(error_of("rules:\n  - metricRegex: \"" + nested + "\"\n"),
              Catch::StartsWith("adapter.yaml:2: metricRegex is longer than 1024 characters"));
