@@ -1,5 +1,6 @@
 #include "lib/apiserver/api_handler.h"
 
+#include <algorithm>
 #include <type_traits>
 #include <variant>
 
@@ -59,6 +60,17 @@ HttpResponse plain(int status, std::string body) {
   return response;
 }
 
+// How old the values an answer serves are: one observation per answer, its oldest value (a pods/*
+// answer of 10,000 pods is one answer, not 10,000).
+template <typename Item>
+void observe_value_age(const std::vector<Item>& items) {
+  if (items.empty()) return;
+  auto oldest = items.front().timestamp;
+  for (const auto& item : items) oldest = std::min(oldest, item.timestamp);
+  const double age = std::chrono::duration<double>(api::Clock::now() - oldest).count();
+  telemetry::SelfMetrics::instance().served_value_age(std::max(0.0, age));
+}
+
 }  // namespace
 
 ApiHandler::ApiHandler(providers::MetricsProvider& provider, providers::MetricsWriter* writer,
@@ -113,14 +125,18 @@ HttpResponse ApiHandler::handle(const HttpRequest& request, std::chrono::steady_
           } else if constexpr (std::is_same_v<R, routing::ObjectRoute>) {
             r.query.deadline = deadline;
             std::vector<api::MetricValue> items{provider_.get_metric_by_name(r.query)};
+            observe_value_age(items);
             return json(api::write_metric_value_list(r.version, items, &r.query.metric_selector));
           } else if constexpr (std::is_same_v<R, routing::SelectorRoute>) {
             r.query.deadline = deadline;
             auto items = provider_.get_metric_by_selector(r.query);
+            observe_value_age(items);
             return json(api::write_metric_value_list(r.version, items, &r.query.metric_selector));
           } else if constexpr (std::is_same_v<R, routing::ExternalRoute>) {
             r.query.deadline = deadline;
-            return json(api::write_external_metric_value_list(provider_.get_external_metric(r.query)));
+            auto items = provider_.get_external_metric(r.query);
+            observe_value_age(items);
+            return json(api::write_external_metric_value_list(items));
           } else if constexpr (std::is_same_v<R, routing::OpenApiV2Route>) {
             return openapi_v2_response(request);
           } else if constexpr (std::is_same_v<R, routing::OpenApiV3DiscoveryRoute>) {

@@ -6,6 +6,7 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include <cctype>
 #include <mutex>
 #include <sstream>
 
@@ -83,7 +84,7 @@ struct SelfMetrics::Impl {
   prometheus::Family<prometheus::Histogram>& value_age_family =
       prometheus::BuildHistogram()
           .Name("sysdig_metrics_adapter_served_value_age_seconds")
-          .Help("Age of served values: now minus the sample timestamp")
+          .Help("Age of served values, one observation per answer (its oldest value): now minus the sample timestamp")
           .Register(*registry);
   prometheus::Histogram& value_age = value_age_family.Add({}, age_buckets());
   prometheus::Family<prometheus::Gauge>& discovery =
@@ -128,6 +129,22 @@ struct SelfMetrics::Impl {
           .Help("Pod watches or lists that failed (each is retried with backoff; see the warning in the log)")
           .Register(*registry);
   prometheus::Counter& pod_watch_problems = pod_watch_problems_family.Add({});
+  prometheus::Family<prometheus::Counter>& exec_calls =
+      prometheus::BuildCounter()
+          .Name("sysdig_metrics_adapter_exec_calls_total")
+          .Help("Commands of exec rules run, by rule (file:line) and how they ended: success, exit_status, signal, "
+                "timeout, output_too_large, spawn_failed")
+          .Register(*registry);
+  prometheus::Family<prometheus::Histogram>& exec_duration =
+      prometheus::BuildHistogram()
+          .Name("sysdig_metrics_adapter_exec_call_duration_seconds")
+          .Help("How long the commands of exec rules ran, by rule")
+          .Register(*registry);
+  prometheus::Family<prometheus::Counter>& exec_rejected =
+      prometheus::BuildCounter()
+          .Name("sysdig_metrics_adapter_exec_output_rejected_total")
+          .Help("Outputs of exec rules' commands that were not the documented shape (answered 500), by rule")
+          .Register(*registry);
   std::mutex render_mutex;
   std::function<void()> render_hook;  // guarded by render_mutex
   prometheus::Family<prometheus::Gauge>& build_info =
@@ -174,7 +191,10 @@ void SelfMetrics::cache_evicted() { impl_->evictions.Increment(); }
 void SelfMetrics::served_value_age(double seconds) { impl_->value_age.Observe(seconds); }
 
 void SelfMetrics::discovery_refreshed(std::string_view backend, double unix_seconds) {
-  impl_->discovery.Add({{"backend", text(backend)}}).Set(unix_seconds);
+  // Lower case, as backend calls are labelled ("sysdig", "prometheus"), so the two join on `backend`.
+  std::string label(backend);
+  for (char& c : label) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  impl_->discovery.Add({{"backend", label}}).Set(unix_seconds);
 }
 
 void SelfMetrics::serving_certificate(std::string_view source, double not_after_unix) {
@@ -210,6 +230,15 @@ void SelfMetrics::pod_cache(double namespaces, double pods, double watches_open,
 }
 
 void SelfMetrics::pod_watch_problem() { impl_->pod_watch_problems.Increment(); }
+
+void SelfMetrics::exec_call(std::string_view rule, std::string_view outcome, double seconds) {
+  impl_->exec_calls.Add({{"rule", text(rule)}, {"outcome", text(outcome)}}).Increment();
+  impl_->exec_duration.Add({{"rule", text(rule)}}, latency_buckets()).Observe(seconds);
+}
+
+void SelfMetrics::exec_output_rejected(std::string_view rule) {
+  impl_->exec_rejected.Add({{"rule", text(rule)}}).Increment();
+}
 
 void SelfMetrics::on_render(std::function<void()> sample) {
   std::lock_guard lock(impl_->render_mutex);

@@ -31,7 +31,7 @@ class SelfMetrics {
   void cache_coalesced();
   void cache_stale_served();
   void cache_evicted();
-  // How old a served value was (seconds since the backend produced it).
+  // How old the values of one answer are (its oldest: seconds since the backend produced it).
   void served_value_age(double seconds);
   void discovery_refreshed(std::string_view backend, double unix_seconds);
 
@@ -51,6 +51,12 @@ class SelfMetrics {
   // cluster-wide watch is in use; and each failed watch or list.
   void pod_cache(double namespaces, double pods, double watches_open, bool cluster_wide);
   void pod_watch_problem();
+  // exec rules (per rule, "adapter.yaml:12"): one run of a command and how it ended (success,
+  // exit_status, signal, timeout, output_too_large, spawn_failed), and an output that could not be
+  // read as the documented shape (counted apart: the run itself succeeded).
+  void exec_call(std::string_view rule, std::string_view outcome, double seconds);
+  void exec_output_rejected(std::string_view rule);
+
   // Runs before every render(), to read state that is cheaper to sample than to track (the pod
   // cache's). Set once, before serving.
   void on_render(std::function<void()> sample);

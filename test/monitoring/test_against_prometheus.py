@@ -235,9 +235,11 @@ scrape_configs:
             seen.add(("unlistable", cls.get(PODS_UNLISTABLE)))
             cls.kube.clear_faults()
             cls.sysdig.clear_faults()
-            # No pod watch is cut here (pod_watch_problems_total stays 0, its panel still answers): a watch
-            # retried once leaves a timer that the pod cache destroys after its io_context at shutdown, which
-            # UBSan reports (exit 1) in the sanitizer tree. Cut one here again once that is fixed.
+            # The pod watches are cut while the API server refuses them: each reopening fails and is retried
+            # (pod_watch_problems_total), then the watches come back once the faults clear.
+            cls.kube.inject(status=500, path_prefix="/api/v1/namespaces/default/pods")
+            cls.kube.inject(status=500, path_prefix="/api/v1/pods")
+            cls.kube.control("POST", "break-watches", {})
             time.sleep(1.2)
             cls.kube.clear_faults()
         time.sleep(2.5)  # the last scrapes
@@ -254,6 +256,11 @@ scrape_configs:
             conn.close()
 
     # -- the checks ------------------------------------------------------------------------------------------------
+    def test_cut_pod_watches_are_counted_as_problems(self):
+        value = sum(float(line.rsplit(" ", 1)[1]) for line in self.metrics_text.splitlines()
+                    if line.startswith("sysdig_metrics_adapter_pod_watch_problems_total"))
+        self.assertGreater(value, 0)
+
     def test_traffic_reached_every_path(self):
         self.assertIn(200, {status for _, status in self.seen})
         self.assertIn(("slot", 503), self.seen)
