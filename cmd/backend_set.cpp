@@ -7,6 +7,7 @@
 
 #include "lib/telemetry/log.h"
 #include "lib/telemetry/self_metrics.h"
+#include "providers/exec/exec_call.h"
 
 namespace sma::cmd {
 namespace {
@@ -96,7 +97,16 @@ BackendSet::BackendSet(const AdapterOptions& options, kube::KubeClient* kube,
     build_prometheus(options);
     backends["prometheus"] = prometheus_.get();
   }
+  // exec and computed cost nothing until a rule uses them: always built, so a reload may add such rules.
+  exec_ = std::make_unique<providers::exec::ExecProvider>(config_, exec_transport(), pod_lister(), kind_lookup(),
+                                                          kube_ != nullptr);
+  backends["exec"] = exec_.get();
+  computed_ = std::make_unique<providers::computed::ComputedProvider>(config_, backends, kind_lookup());
+  backends["computed"] = computed_.get();
+  built_backends_.insert({"exec", "computed"});
+  if (used.count("exec")) descriptions_["exec"] = "commands of exec rules";
   dispatcher_ = std::make_unique<providers::RuleDispatcher>(config_, std::move(backends));
+  if (push_) writer_ = std::make_unique<providers::RoutedWriter>(config_, *push_);
 }
 
 BackendSet::~BackendSet() {
@@ -108,15 +118,45 @@ providers::Transport BackendSet::transport_for(std::unique_ptr<http::HttpFetcher
   if (transport_override_) return *transport_override_;
   fetcher = std::make_unique<http::HttpFetcher>(std::move(options));
   http::HttpFetcher* raw = fetcher.get();
+  return guarded([raw](const http::OutgoingRequest& request) { return raw->fetch(request); }, backend_name);
+}
+
+providers::Transport BackendSet::exec_transport() {
+  if (transport_override_) return *transport_override_;
+  providers::exec::ObjectReader objects;
+  if (kube_) {
+    kube::KubeClient* kube = kube_;
+    objects = [kube](const std::string& path, const api::Deadline& deadline) {
+      try {
+        auto answer = kube->exchange("GET", path);
+        if (answer.status >= 200 && answer.status < 300) return answer.body;
+        if (answer.status == 404) {
+          throw providers::MetricsError(providers::MetricsError::Kind::NotFound,
+                                        "the Kubernetes API has no " + path + " (input: object reads it)");
+        }
+        throw kube->error_for("GET", path, answer);
+      } catch (const kube::KubeError& e) {
+        auto error = from_kube_error(e, deadline);
+        throw providers::MetricsError(error.kind(), std::string("reading the described object for an exec rule: ") +
+                                                        e.what());
+      }
+    };
+  }
+  auto runner = std::make_shared<providers::exec::CommandRunner>(std::move(objects));
+  return guarded([runner](const http::OutgoingRequest& request) { return (*runner)(request); }, "exec");
+}
+
+providers::Transport BackendSet::guarded(std::function<http::FetchResult(const http::OutgoingRequest&)> raw,
+                                         const std::string& backend_name) {
   providers::BackendSlots* slots = slots_.get();
-  auto send = [raw, slots, backend_name](const http::OutgoingRequest& request) {
+  auto send = [raw = std::move(raw), slots, backend_name](const http::OutgoingRequest& request) {
     // Held until the answer is read; throws MetricsError(Unavailable) when none frees in time.
     auto slot = slots->acquire(request.deadline);
     auto& metrics = telemetry::SelfMetrics::instance();
     auto started = std::chrono::steady_clock::now();
     auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(); };
     try {
-      auto result = raw->fetch(request);
+      auto result = raw(request);
       metrics.backend_call(backend_name, result.status >= 200 && result.status < 300 ? "success" : "error", seconds());
       return result;
     } catch (const http::FetchError&) {

@@ -18,10 +18,13 @@
 #include "lib/kube/resource_kind_lookup.h"
 #include "providers/backend_call.h"
 #include "providers/backend_slots.h"
+#include "providers/computed/computed_provider.h"
+#include "providers/exec/exec_provider.h"
 #include "providers/promql/promql_provider.h"
 #include "providers/push/push_provider.h"
 #include "providers/rule_dispatcher.h"
 #include "providers/sysdig_data/data_api_provider.h"
+#include "providers/write_routing.h"
 
 namespace sma::cmd {
 
@@ -35,7 +38,8 @@ class BackendSet {
   ~BackendSet();
 
   providers::MetricsProvider& provider() { return *dispatcher_; }
-  providers::MetricsWriter* writer() { return push_.get(); }
+  // Writes reach the push backend only for metrics it serves (RoutedWriter); null without push.
+  providers::MetricsWriter* writer() { return writer_.get(); }
   std::shared_ptr<const config::AdapterConfig> config() const { return config_->get(); }
   // Re-reads the rules file. A file that does not load, or names a backend this process did not
   // build, is rejected: the configuration in force stays, and the reason is returned.
@@ -50,6 +54,11 @@ class BackendSet {
   // one of the backend call slots.
   providers::Transport transport_for(std::unique_ptr<http::HttpFetcher>& fetcher, http::FetcherOptions options,
                                      const std::string& backend_name);
+  // `send` (timed into the backend metrics) behind the value cache; only real calls take a slot.
+  providers::Transport guarded(std::function<http::FetchResult(const http::OutgoingRequest&)> send,
+                               const std::string& backend_name);
+  // Runs exec rules' commands (reading objects through the Kubernetes client for input: object).
+  providers::Transport exec_transport();
   providers::PodLister pod_lister();
   providers::KindLookup kind_lookup();
   void build_sysdig(const AdapterOptions& options);
@@ -71,7 +80,10 @@ class BackendSet {
   std::unique_ptr<providers::promql::PromqlProvider> sysdig_promql_;
   std::unique_ptr<providers::sysdig_data::DataApiProvider> sysdig_data_;
   std::unique_ptr<providers::promql::PromqlProvider> prometheus_;
+  std::unique_ptr<providers::exec::ExecProvider> exec_;
+  std::unique_ptr<providers::computed::ComputedProvider> computed_;
   std::unique_ptr<providers::RuleDispatcher> dispatcher_;
+  std::unique_ptr<providers::RoutedWriter> writer_;
   std::map<std::string, std::string> descriptions_;
 };
 
