@@ -14,7 +14,7 @@ case "$seconds" in
   '' | *[!0-9]*) echo "usage: $0 [seconds per target]" >&2; exit 2 ;;
 esac
 build=build-asan/test/fuzz
-targets="${SMA_FUZZ_TARGETS:-route_fuzzer label_selector_fuzzer quantity_fuzzer promql_response_fuzzer data_api_response_fuzzer config_fuzzer push_body_fuzzer identity_headers_fuzzer}"
+targets="${SMA_FUZZ_TARGETS:-route_fuzzer label_selector_fuzzer quantity_fuzzer promql_response_fuzzer data_api_response_fuzzer config_fuzzer push_body_fuzzer identity_headers_fuzzer metric_expression_fuzzer}"
 for target in $targets; do
   if [[ ! -x "$build/$target" ]]; then
     echo "fuzz: $build/$target is missing; run scripts/build.sh asan first" >&2

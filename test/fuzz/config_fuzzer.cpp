@@ -39,7 +39,14 @@ void check_config(const config::AdapterConfig& c, std::string_view text) {
     if (r.window) FUZZ_CHECK(r.window->count() >= 1, "a window below 1s accepted: " + printable(text));
     if (r.query_offset) FUZZ_CHECK(r.query_offset->count() >= 0, "a negative offset accepted: " + printable(text));
     if (!r.backend.empty()) {
-      FUZZ_CHECK(r.backend == "sysdig" || r.backend == "prometheus" || r.backend == "push", "backend " + printable(r.backend));
+      FUZZ_CHECK(r.backend == "sysdig" || r.backend == "prometheus" || r.backend == "push" || r.backend == "exec" ||
+                     r.backend == "computed",
+                 "backend " + printable(r.backend));
+    }
+    FUZZ_CHECK((r.backend == "exec") == r.exec.has_value(), "an exec backend without a command, or the reverse: " + printable(text));
+    FUZZ_CHECK((r.backend == "computed") == r.expr.has_value(), "a computed backend without expr, or the reverse: " + printable(text));
+    if (r.exec) {
+      FUZZ_CHECK(!r.exec->command.empty() && r.exec->command.front().front() == '/', "an exec command that is not a path");
     }
     if (!r.query.empty()) {
       FUZZ_CHECK(r.query.find("<<.LabelMatchers>>") != std::string::npos, "an unscoped query accepted: " + printable(text));
