@@ -84,6 +84,13 @@ void register_flags(FlagSet& flags, AdapterOptions& o) {
   flags.add_duration("batch-window", &o.batch_window,
                      "pods/* requests for the same metric and namespace arriving within this time share one backend "
                      "query over all their pods (0: off)");
+  flags.add_bool("merge-queries", &o.merge_queries,
+                 "once two objects (or namespaces) ask for the same metric within a minute, answer all of them from "
+                 "one backend query grouped by namespace and object, refreshed every --refresh-interval while asked "
+                 "(PromQL backends; docs/configuration.md)");
+  flags.add_duration("refresh-interval", &o.refresh_interval,
+                     "how often a merged query is asked again; a merged answer is at most this old plus the query "
+                     "offset");
   flags.add_string("backend-max-body", &o.backend_max_body,
                    "largest backend answer read (e.g. 16Mi); a larger one fails the request without being buffered");
   flags.add_string("cache-max-entries", &o.cache_max_entries, "most backend answers kept (least recently used go)");

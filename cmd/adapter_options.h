@@ -63,6 +63,9 @@ struct AdapterOptions {
   std::chrono::milliseconds cache_ttl{std::chrono::seconds(10)};
   std::chrono::milliseconds max_staleness{std::chrono::seconds(60)};
   std::chrono::milliseconds batch_window{0};
+  // Requests for one metric across objects and namespaces merged into one query refreshed ahead.
+  bool merge_queries = true;
+  std::chrono::milliseconds refresh_interval{std::chrono::seconds(10)};
   std::string cache_max_entries = "10000";
   std::string backend_max_body = "16Mi";  // bytes, with an optional Ki, Mi or Gi suffix
 

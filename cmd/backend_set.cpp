@@ -34,6 +34,16 @@ providers::MetricsError from_kube_error(const kube::KubeError& e, const api::Dea
   return providers::MetricsError(kind, std::string("listing pods from the Kubernetes API failed: ") + e.what());
 }
 
+// Merged queries: refreshed every --refresh-interval while asked (0 or --merge-queries=false: off);
+// a failed refresh keeps serving the last answer no longer than --max-staleness allows a stale value.
+providers::QueryFamilyOptions family_options(const AdapterOptions& options) {
+  providers::QueryFamilyOptions families;
+  families.refresh = options.merge_queries ? options.refresh_interval : std::chrono::milliseconds(0);
+  families.max_age = std::max(options.max_staleness, 2 * options.refresh_interval);
+  families.on_problem = [](const std::string& message) { telemetry::log_warning(message); };
+  return families;
+}
+
 }  // namespace
 
 BackendSet::BackendSet(const AdapterOptions& options, kube::KubeClient* kube,
@@ -231,6 +241,7 @@ void BackendSet::build_sysdig(const AdapterOptions& options) {
   promql.default_query_offset = std::chrono::duration_cast<std::chrono::seconds>(options.query_offset);
   promql.discovery_interval = options.discovery_interval;
   promql.batch_window = options.batch_window;
+  promql.families = family_options(options);
   sysdig_promql_ = std::make_unique<providers::promql::PromqlProvider>(
       promql, config_, providers::promql::PromqlClient(std::move(backend)), pod_lister(), kind_lookup());
 }
@@ -257,6 +268,7 @@ void BackendSet::build_prometheus(const AdapterOptions& options) {
   promql.default_query_offset = std::chrono::seconds(0);  // Prometheus has no ingestion delay to cover
   promql.discovery_interval = options.discovery_interval;
   promql.batch_window = options.batch_window;
+  promql.families = family_options(options);
   prometheus_ = std::make_unique<providers::promql::PromqlProvider>(
       promql, config_, providers::promql::PromqlClient(std::move(backend)), pod_lister(), kind_lookup());
 }

@@ -33,7 +33,8 @@ PromqlProvider::PromqlProvider(PromqlProviderOptions options, std::shared_ptr<co
       kinds_(std::move(kinds)),
       now_(std::move(now)),
       catalog_(client_.endpoint().name, [this] { return client_.metric_names(); }, options_.discovery_interval),
-      batcher_(options_.batch_window) {}
+      batcher_(options_.batch_window),
+      families_(options_.families) {}
 
 void PromqlProvider::start_discovery() { catalog_.start(); }
 
@@ -83,6 +84,49 @@ std::string PromqlProvider::no_series_reason(const config::ResolvedRule& rule, c
   return reason;
 }
 
+std::shared_ptr<const MergedSamples> PromqlProvider::merged(
+    const config::ResolvedRule& rule, const config::LabelMapping& labels, const std::string& series,
+    const std::string& kind, const api::GroupResource& resource, const std::string& namespace_,
+    const std::string& member, const std::string& group_label, const api::LabelSelector& metric_selector,
+    const api::Deadline& deadline) {
+  // Only the default query shape is merged: a rule's own template may use <<.GroupBy>> in ways that
+  // two labels would break.
+  if (!families_.enabled() || !rule.query.empty() || group_label.empty()) return nullptr;
+  if (!namespace_.empty() && labels.namespace_.empty()) return nullptr;
+  const std::string namespace_label = namespace_.empty() ? std::string() : labels.namespace_;
+  const std::string key = kind + ' ' + options_.backend + ' ' + rule.origin + ' ' + series + ' ' +
+                          resource.to_string() + ' ' + (namespace_.empty() ? "cluster" : "namespaced") + ' ' +
+                          metric_selector.to_string();
+  // Every object of the cluster, grouped by namespace and object: one query for every member.
+  std::vector<Matcher> matchers;
+  try {
+    matchers = scope_matchers(external_scope(labels, options_.cluster_name, ""));
+    auto extra = matchers_from_selector(metric_selector);
+    matchers.insert(matchers.end(), extra.begin(), extra.end());
+  } catch (const std::invalid_argument&) {
+    return nullptr;  // the request's own query says what is wrong
+  }
+  const std::string query =
+      query_text(rule, series, matchers, namespace_label.empty() ? group_label : namespace_label + "," + group_label);
+  auto run_family = [this, rule, query, namespace_label](const api::Deadline& within) -> std::shared_ptr<const MergedSamples> {
+    // Fresh each time: the refresh is what keeps the answer current, so the value cache is passed by.
+    auto samples = client_.instant_query(query, evaluation_time(rule), within, std::chrono::milliseconds(0));
+    auto merged_answer = std::make_shared<MergedSamples>();
+    for (const auto& sample : *samples) {
+      std::string space;
+      if (!namespace_label.empty()) {
+        auto found = sample.labels.find(namespace_label);
+        if (found == sample.labels.end()) continue;
+        space = found->second;
+      }
+      merged_answer->by_namespace[space].push_back(&sample);
+    }
+    merged_answer->samples = std::move(samples);
+    return merged_answer;
+  };
+  return families_.answer(key, member, run_family, deadline);
+}
+
 std::shared_ptr<const std::vector<PromqlSample>> PromqlProvider::run(const config::ResolvedRule& rule, const std::string& query,
                                               const api::Deadline& deadline) const {
   return client_.instant_query(query, evaluation_time(rule), deadline, rule.cache_ttl);
@@ -94,6 +138,34 @@ api::MetricValue PromqlProvider::get_metric_by_name(const ObjectQuery& q) {
   reject_scope_labels(*config, q.metric_selector, "metricLabelSelector");
   auto scope = object_scope(labels(*config), options_.cluster_name, q);
   std::string series = series_name(rule, q.metric);
+  std::int64_t window = rule.window.count();
+  // Merged with the other objects' requests for this metric: read the family's latest answer. An
+  // object missing from it asks on its own below (for the 404's details, or absentAs).
+  const bool plain_name = q.name.find(';') == std::string::npos && !(q.resource == api::GroupResource{"namespaces", ""});
+  if (plain_name) {
+    if (auto family = merged(rule, labels(*config), series, "object", q.resource, q.namespace_,
+                             q.namespace_ + "/" + q.name, scope.group_label, q.metric_selector, q.deadline)) {
+      auto in_namespace = family->by_namespace.find(q.namespace_);
+      if (in_namespace != family->by_namespace.end()) {
+        const PromqlSample* found = nullptr;
+        for (const PromqlSample* s : in_namespace->second) {
+          auto name = s->labels.find(scope.group_label);
+          if (name == s->labels.end() || name->second != q.name) continue;
+          if (found != nullptr) {
+            found = nullptr;  // two series for one object: the object's own query reports that
+            break;
+          }
+          found = s;
+        }
+        if (found != nullptr) {
+          if (auto value = sample_value(*found)) {
+            return {describe_object(kinds_, q.resource, q.namespace_, q.name), q.metric, to_time_point(found->timestamp),
+                    window, *value};
+          }
+        }
+      }
+    }
+  }
   auto answer = run(rule, build_query(rule, series, scope, q.metric_selector), q.deadline);
   const auto& samples = *answer;
 
@@ -106,7 +178,6 @@ api::MetricValue PromqlProvider::get_metric_by_name(const ObjectQuery& q) {
                        "the query for " + q.metric + " returned " + std::to_string(values.size()) +
                            " series for one object; the " + rule.origin + " must aggregate to one value");
   }
-  std::int64_t window = rule.window.count();
   if (values.empty()) {
     if (rule.absent_as) {
       return {describe_object(kinds_, q.resource, q.namespace_, q.name), q.metric, evaluation_time(rule), window,
@@ -133,8 +204,28 @@ std::vector<api::MetricValue> PromqlProvider::get_metric_by_selector(const Selec
   const auto& wanted = selection.wanted;
 
   std::string series = series_name(rule, q.metric);
+  std::int64_t window = rule.window.count();
+  // One answer per object, sorted by name; a later sample of the same object wins. The keys point
+  // into the samples and the selection, which outlive the map.
+  std::map<std::string_view, std::pair<const PromqlSample*, api::Quantity>> chosen;
+  const auto choose = [&](const PromqlSample& s) {
+    auto it = s.labels.find(scope.group_label);
+    if (it == s.labels.end() || !selection.wants(it->second)) return;
+    auto value = sample_value(s);
+    if (!value) return;
+    chosen.insert_or_assign(it->second, std::pair{&s, std::move(*value)});
+  };
+  // Merged with the other namespaces' requests for this metric: the family's latest answer.
+  std::shared_ptr<const MergedSamples> family =
+      merged(rule, labels(*config), series, "selector", q.resource, q.namespace_, q.namespace_, scope.group_label,
+             q.metric_selector, q.deadline);
   std::shared_ptr<const std::vector<PromqlSample>> answer;
-  if (wanted.empty()) {
+  if (family) {
+    auto in_namespace = family->by_namespace.find(q.namespace_);
+    if (in_namespace != family->by_namespace.end()) {
+      for (const PromqlSample* s : in_namespace->second) choose(*s);
+    }
+  } else if (wanted.empty()) {
     answer = run(rule, build_query(rule, series, scope, q.metric_selector), q.deadline);
   } else {
     // Requests differing only in their pods can share one query over all of them.
@@ -146,17 +237,8 @@ std::vector<api::MetricValue> PromqlProvider::get_metric_by_selector(const Selec
       return run(rule, build_query(rule, series, batch_scope, q.metric_selector), q.deadline);
     });
   }
-  const auto& samples = *answer;
-  std::int64_t window = rule.window.count();
-  // One answer per object, sorted by name; a later sample of the same object wins. The keys point
-  // into the samples and the selection, which outlive the map.
-  std::map<std::string_view, std::pair<const PromqlSample*, api::Quantity>> chosen;
-  for (const auto& s : samples) {
-    auto it = s.labels.find(scope.group_label);
-    if (it == s.labels.end() || !selection.wants(it->second)) continue;
-    auto value = sample_value(s);
-    if (!value) continue;
-    chosen.insert_or_assign(it->second, std::pair{&s, std::move(*value)});
+  if (answer) {
+    for (const auto& s : *answer) choose(s);
   }
   if (rule.absent_as) {
     for (const auto& name : wanted) chosen.try_emplace(name, nullptr, *rule.absent_as);

@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <unordered_map>
 
 #include "lib/config/adapter_config.h"
 #include "lib/config/config_source.h"
@@ -15,6 +16,7 @@
 #include "providers/promql/promql_client.h"
 #include "providers/provider.h"
 #include "providers/query_batcher.h"
+#include "providers/query_families.h"
 #include "providers/query_scope.h"
 
 namespace sma::providers::promql {
@@ -29,6 +31,15 @@ struct PromqlProviderOptions {
   // pods/* requests for the same metric and namespace arriving this close together share one query
   // (0: off).
   std::chrono::milliseconds batch_window{0};
+  // Requests for the same metric across objects and namespaces merged into one query, refreshed
+  // ahead (refresh 0: off).
+  QueryFamilyOptions families;
+};
+
+// A merged answer: every object's sample of one family's query, by namespace.
+struct MergedSamples {
+  std::shared_ptr<const std::vector<PromqlSample>> samples;
+  std::unordered_map<std::string, std::vector<const PromqlSample*>> by_namespace;
 };
 
 class PromqlProvider final : public MetricsProvider {
@@ -59,6 +70,13 @@ class PromqlProvider final : public MetricsProvider {
                                const std::string& series, const QueryScope& scope, const api::Deadline& deadline) const;
   std::shared_ptr<const std::vector<PromqlSample>> run(const config::ResolvedRule& rule, const std::string& query,
                                 const api::Deadline& deadline) const;
+  // The merged answer of the family this request belongs to, or null: the request asks for its own
+  // objects. `group_label`: the object label the family groups by, with the namespace label.
+  std::shared_ptr<const MergedSamples> merged(const config::ResolvedRule& rule, const config::LabelMapping& labels,
+                                              const std::string& series, const std::string& kind,
+                                              const api::GroupResource& resource, const std::string& namespace_,
+                                              const std::string& member, const std::string& group_label,
+                                              const api::LabelSelector& metric_selector, const api::Deadline& deadline);
 
   PromqlProviderOptions options_;
   std::shared_ptr<const config::ConfigSource> config_;
@@ -68,6 +86,7 @@ class PromqlProvider final : public MetricsProvider {
   std::function<api::Clock::time_point()> now_;
   MetricCatalog catalog_;
   QueryBatcher<std::vector<PromqlSample>> batcher_;
+  QueryFamilies<MergedSamples> families_;  // last: its refresher thread stops first
 };
 
 }  // namespace sma::providers::promql

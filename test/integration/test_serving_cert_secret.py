@@ -119,6 +119,13 @@ class ServingCertSecretTest(unittest.TestCase):
                     answer += chunk
         return answer.decode("utf-8", "replace")
 
+    def verifies(self, adapter, ca_pem):
+        """Whether the certificate served now verifies against ca_pem (not yet: False, not an error)."""
+        try:
+            return "200 OK" in self.verified_get(adapter, ca_pem)
+        except ssl.SSLError:
+            return False
+
     def wait_for(self, condition, what, timeout=20):
         deadline = time.time() + timeout
         while time.time() < deadline:
@@ -239,7 +246,7 @@ class ServingCertSecretTest(unittest.TestCase):
         self.assertEqual(old_ca, pem_certificates(first_ca)[0])
         self.wait_for(lambda: all(len(pem_certificates(b)) == 2 for b in self.ca_bundles().values()),
                       "both CAs in every APIService's caBundle", timeout=5)
-        self.wait_for(lambda: "200 OK" in self.verified_get(adapter, new_ca), "a pair from the new CA", timeout=5)
+        self.wait_for(lambda: self.verifies(adapter, new_ca), "a pair from the new CA", timeout=8)
         retired = self.wait_for(lambda: (lambda b: b if len(pem_certificates(b)) == 1 else None)(self.secret_pem("ca.crt")),
                                 "the old CA to leave ca.crt", timeout=8)
         self.assertEqual(pem_certificates(retired), [new_ca])

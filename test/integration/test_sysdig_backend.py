@@ -19,8 +19,9 @@ class SysdigBackendCase:
     """Shared by both API modes; subclasses set MODE and RULES."""
     MODE = None
     RULES = None
-    # A cold cache for every request: these tests count backend calls and prove outages are 503.
-    EXTRA_FLAGS = ("--cache-ttl", "0")
+    # A cold cache for every request: these tests count backend calls and prove outages are 503. They
+    # are about each request's own query, so merging across objects (test_merged_queries) is off.
+    EXTRA_FLAGS = ("--cache-ttl", "0", "--merge-queries=false")
 
     @classmethod
     def setUpClass(cls):
