@@ -1,6 +1,7 @@
 #include "providers/computed/computed_provider.h"
 
 #include <algorithm>
+#include <charconv>
 #include <exception>
 #include <future>
 #include <optional>
@@ -65,8 +66,15 @@ bool is_not_found(const std::exception_ptr& error) {
   }
 }
 
+// The result with 15 significant digits, what a double holds: arithmetic on decimal inputs leaves
+// noise in the last bits (0.1 + 0.2 is 0.30000000000000004), which rounding up to 1m would turn
+// into a whole milli-unit (301m).
 api::Quantity to_quantity(const std::string& what, double value) {
-  auto q = api::Quantity::from_double(value);
+  char text[64];
+  auto written = std::to_chars(text, text + sizeof text, value, std::chars_format::general, 15);
+  double rounded = value;
+  if (written.ec == std::errc()) std::from_chars(text, written.ptr, rounded);
+  auto q = api::Quantity::from_double(rounded);
   if (!q) {
     throw MetricsError(MetricsError::Kind::Internal, what + ": the result " + std::to_string(value) +
                                                          " does not fit a Kubernetes quantity");

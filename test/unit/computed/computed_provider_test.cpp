@@ -84,6 +84,9 @@ const char* kRules = R"yaml(rules:
   - metric: doubled
     resources: [deployments.apps]
     expr: per_ready_pod * 2
+  - metric: total
+    resources: [deployments.apps]
+    expr: requests + ready
   - metric: requests
   - metric: ready
   - external: queue_age
@@ -138,6 +141,14 @@ TEST_CASE("an object value from its operands, read in parallel") {
   CHECK(v.window_seconds == 60);
   CHECK(v.timestamp == api::Clock::time_point(std::chrono::seconds(105)));  // the older operand's (ready)
   CHECK(f.backend.asked == std::multiset<std::string>{"ready", "requests"});
+}
+
+TEST_CASE("results keep 15 significant digits: no milli-unit from floating-point noise") {
+  Fixture f;
+  f.backend.objects = {{"requests", 0.1}, {"ready", 0.2}};
+  CHECK(f.provider->get_metric_by_name(object("total")).value.to_string() == "300m");  // not 301m
+  f.backend.objects = {{"requests", 1234567.891}, {"ready", 0.001}};
+  CHECK(f.provider->get_metric_by_name(object("total")).value.to_string() == "1234567892m");
 }
 
 TEST_CASE("a computed operand is computed in turn") {
