@@ -24,10 +24,11 @@ KUSTOMIZATIONS = {
     "dev": MANIFESTS / "overlays" / "dev",
     "servicemonitor": MANIFESTS / "overlays" / "servicemonitor",
     "cert-manager": MANIFESTS / "overlays" / "cert-manager",
+    "user-logic": MANIFESTS / "overlays" / "user-logic",
     "examples": MANIFESTS / "examples",
 }
 # The renders that install the adapter itself.
-ADAPTER_RENDERS = ("manifests", "dev", "servicemonitor", "cert-manager")
+ADAPTER_RENDERS = ("manifests", "dev", "servicemonitor", "cert-manager", "user-logic")
 
 NAMESPACE = "custom-metrics"
 APP = "sysdig-metrics-adapter"

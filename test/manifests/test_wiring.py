@@ -44,6 +44,7 @@ EXTERNAL_SERVICE_ACCOUNTS = {
     "dev": {HPA_CONTROLLER},
     "servicemonitor": {HPA_CONTROLLER, ("monitoring", "prometheus-k8s")},
     "cert-manager": {HPA_CONTROLLER},
+    "user-logic": {HPA_CONTROLLER},
 }
 EXAMPLE_HPAS = ("hpa-object.yaml", "hpa-pods.yaml", "hpa-external.yaml")
 
@@ -408,6 +409,71 @@ class AdapterWiringTest(unittest.TestCase):
         self.assertIs(endpoint["tlsConfig"]["insecureSkipVerify"], True)
         self.assertEqual(endpoint["bearerTokenFile"], "/var/run/secrets/kubernetes.io/serviceaccount/token")
         self.assertEqual(ms.objects(ms.render("manifests"), "ServiceMonitor"), [])
+
+
+class UserLogicOverlayTest(unittest.TestCase):
+    """manifests/overlays/user-logic: the scripts of exec rules mounted from a ConfigMap (read-only, mode 0555)
+    with the root filesystem still read-only, and a rules file the adapter loads with them in place."""
+
+    OVERLAY = ms.MANIFESTS / "overlays" / "user-logic"
+
+    @classmethod
+    def setUpClass(cls):
+        ms.require_kubectl()
+        cls.docs = ms.render("user-logic")
+        cls.deployment = adapter(cls.docs)
+
+    def test_scripts_come_from_a_configmap_mounted_read_only_and_executable(self):
+        pod = self.deployment["spec"]["template"]["spec"]
+        c = container(self.deployment)
+        (mount,) = [m for m in c["volumeMounts"] if m["mountPath"] == "/opt/metrics"]
+        self.assertIs(mount.get("readOnly"), True)
+        self.assertNotIn("subPath", mount)
+        (volume,) = [v for v in pod["volumes"] if v["name"] == mount["name"]]
+        self.assertEqual(volume["configMap"]["defaultMode"], 0o555)
+        (scripts,) = [cm for cm in ms.objects(self.docs, "ConfigMap") if cm["metadata"]["name"] == volume["configMap"]["name"]]
+        self.assertTrue(scripts["metadata"]["name"].startswith("sysdig-metrics-adapter-scripts-"))  # hashed: rolls pods
+        self.assertIs(c["securityContext"]["readOnlyRootFilesystem"], True)
+        # The example's script, unchanged.
+        example = (ms.REPO / "examples" / "deployment-label" / "load_hint.sh").read_text(encoding="utf-8")
+        self.assertEqual(scripts["data"]["load_hint.sh"], example)
+        self.assertTrue(example.startswith("#!/bin/sh\n"), "the image has /bin/sh and no other interpreter")
+
+    def test_every_exec_command_is_a_mounted_script_and_the_rules_load(self):
+        yaml = ms.yaml_module()
+        (config,) = [cm for cm in ms.objects(self.docs, "ConfigMap")
+                     if cm["metadata"]["name"].startswith("sysdig-metrics-adapter-config")]
+        text = config["data"]["adapter.yaml"]
+        self.assertEqual(text, (self.OVERLAY / "adapter.yaml").read_text(encoding="utf-8"))
+        (scripts,) = [cm for cm in ms.objects(self.docs, "ConfigMap")
+                      if cm["metadata"]["name"].startswith("sysdig-metrics-adapter-scripts")]
+        commands = [r["exec"]["command"][0] for r in yaml.safe_load(text)["rules"] if "exec" in r]
+        self.assertTrue(commands)
+        for command in commands:
+            self.assertTrue(command.startswith("/opt/metrics/"), command)
+            self.assertIn(command[len("/opt/metrics/"):], scripts["data"])
+        # The adapter loads the rules once the scripts are where the volume puts them (here: a copy with the
+        # mode the volume gives), and refuses them without the scripts.
+        binary = ms.require_binary()
+        with tempfile.TemporaryDirectory() as d:
+            for name, body in scripts["data"].items():
+                with open(os.path.join(d, name), "w", encoding="utf-8") as f:
+                    f.write(body)
+                os.chmod(os.path.join(d, name), 0o555)
+            rules = os.path.join(d, "adapter.yaml")
+            with open(rules, "w", encoding="utf-8") as f:
+                f.write(text.replace("/opt/metrics/", d + "/"))
+            env = dict(ms.binary_env(), SDC_TOKEN="t", CLUSTER_NAME="c")
+            path = "/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/deployments.apps/kuard/requests_per_core"
+            out = subprocess.run([binary, "--config=" + rules, "explain", path], capture_output=True, text=True,
+                                 timeout=60, env=env)
+            self.assertEqual(out.returncode, 0, out.stderr)
+            self.assertIn("computed metric requests_per_core", out.stdout)
+            missing = subprocess.run([binary, "--config=" + str(self.OVERLAY / "adapter.yaml"), "explain", path],
+                                     capture_output=True, text=True, timeout=60, env=env)
+            if not os.path.exists("/opt/metrics/load_hint.sh"):
+                self.assertEqual(missing.returncode, 1)
+                self.assertIn("exec.command /opt/metrics/load_hint.sh cannot be used", missing.stderr)
 
 
 class SecretTemplatesTest(unittest.TestCase):
