@@ -592,6 +592,9 @@ class DoubleHTTPServer(http.server.ThreadingHTTPServer):
     daemon_threads = True      # hanging connections must not keep the process alive
     block_on_close = False
     allow_reuse_address = True
+    # socketserver's default backlog is 5: a client opening hundreds of connections at once (a watch per
+    # namespace) would see SYNs dropped and retried a second later, and time that is the double's, not its own.
+    request_queue_size = 1024
 
     def __init__(self, address, service, ssl_context=None):
         self.service = service

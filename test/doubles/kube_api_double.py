@@ -9,6 +9,7 @@ It injects faults on demand and records every API request. Python 3.11, standard
 
     python3 kube_api_double.py --port 0 --token SECRET [--fixture fixtures/kube_objects.json]
                                [--bind 127.0.0.1] [--tls-cert C --tls-key K [--ca-file CA]]
+                               [--bookmark-interval 1]
 
 prints one line `{"port": N, "ca_file": "<certificate to trust>"}` on stdout once it is listening; everything
 else goes to stderr. It exits 0 on SIGTERM/SIGINT and 2 when the fixture or the certificate is unusable.
@@ -57,7 +58,9 @@ New routes (ConfigMap lists, watch, ...) are one entry each in API_ROUTES. The s
 recording and the control API are shared with the other doubles: double_server.py.
 """
 import base64
+import bisect
 import dataclasses
+import itertools
 import json
 import os
 import re
@@ -79,6 +82,7 @@ DEFAULT_FIXTURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixt
 LIST_SNAPSHOTS_KEPT = 16
 WATCH_EVENTS_KEPT = 100000
 BOOKMARK_INTERVAL_SECONDS = 1.0   # the real API server sends one about every minute; often, to be exercised
+                                  # (--bookmark-interval: the benchmark's thousand watches use 60, as upstream)
 DOUBLE_NAME = "kube-api-double"
 
 
@@ -624,10 +628,12 @@ class ObjectStore:
     resourceVersion. Recent list snapshots stay readable so continue tokens read a consistent list, and recent
     events stay readable so a watch can start from any version since the last compaction."""
 
-    def __init__(self, pods):
+    def __init__(self, pods, bookmark_interval=BOOKMARK_INTERVAL_SECONDS):
         self._lock = threading.Condition()
+        self.bookmark_interval = bookmark_interval
         self._version = 5000
         self._snapshots = {self._version: list(pods)}
+        self._keys = {}                    # version -> the snapshot's storage keys, sorted (list paging bisects)
         self._events = []                  # (version, type, pod), oldest first
         self._oldest_watchable = self._version
         self._broken = 0                   # bumped by break_watches()
@@ -640,6 +646,15 @@ class ObjectStore:
     def at(self, version):
         with self._lock:
             return self._snapshots.get(version)
+
+    def keys(self, version):
+        """The storage keys of snapshot `version`, in its (sorted) order: a list page is found by bisection
+        instead of a scan of every pod, which a 100,000-pod list of 200 pages would repeat 200 times."""
+        with self._lock:
+            keys = self._keys.get(version)
+            if keys is None:
+                keys = self._keys[version] = [storage_key(p) for p in self._snapshots[version]]
+            return keys
 
     def replace(self, pods):
         """Installs a new set of pods: each added, changed or removed pod is one event."""
@@ -659,6 +674,7 @@ class ObjectStore:
             self._snapshots[self._version] = stored
             for version in sorted(self._snapshots)[:-LIST_SNAPSHOTS_KEPT]:
                 del self._snapshots[version]
+                self._keys.pop(version, None)
             del self._events[:-WATCH_EVENTS_KEPT]
             if len(self._events) == WATCH_EVENTS_KEPT:
                 self._oldest_watchable = self._events[0][0] - 1
@@ -674,6 +690,7 @@ class ObjectStore:
         """Forgets history: continue tokens and watches from earlier versions get 410."""
         with self._lock:
             self._snapshots = {self._version: self._snapshots[self._version]}
+            self._keys = {v: k for v, k in self._keys.items() if v == self._version}
             self._events = []
             self._oldest_watchable = self._version
 
@@ -689,15 +706,23 @@ class ObjectStore:
     def _breaks(self, namespace):
         return self._broken, self._broken_namespaces.get(namespace, 0) if namespace is not None else 0
 
+    def breaks(self, namespace=None):
+        """Where the break counters stand: a watch takes this when it starts, and events_after tells it of any
+        break since (one that fell between two waits included)."""
+        with self._lock:
+            return self._breaks(namespace)
+
     def watchable(self, version):
         with self._lock:
             return version >= self._oldest_watchable
 
-    def events_after(self, version, timeout, stopping, namespace=None):
+    def events_after(self, version, timeout, stopping, namespace=None, breaks=None):
         """(events after `version`, current version, broken) once there is something to say or `timeout` passed.
-        `namespace`: the watch's namespace (None: all), which break_watches(namespace) cuts."""
+        `namespace`: the watch's namespace (None: all), which break_watches(namespace) cuts; `breaks`: what
+        breaks() said when the watch started (None: now)."""
         with self._lock:
-            breaks = self._breaks(namespace)
+            if breaks is None:
+                breaks = self._breaks(namespace)
             self._lock.wait_for(lambda: self._version > version or self._breaks(namespace) != breaks
                                 or stopping.is_set(), timeout)
             return ([e for e in self._events if e[0] > version], self._version, self._breaks(namespace) != breaks)
@@ -768,23 +793,37 @@ def list_pods(request, namespace=None):
     limit = non_negative_param(request, "limit", 0)
     requirements = parse_selector(request.param("labelSelector"))
     token = request.param("continue")
+    store = request.service.store
     if token:
         version, after = decode_continue(token)
-        pods = request.service.store.at(version)
+        pods = store.at(version)
         if pods is None:
             raise Expired(after)
     else:
-        version, pods = request.service.store.current()
+        version, pods = store.current()
         after = ""
-    selected = [p for p in pods
-                if (namespace is None or p["metadata"]["namespace"] == namespace)
-                and storage_key(p) > after
-                and selector_matches(requirements, p["metadata"].get("labels", {}))]
+    # The snapshot is sorted by storage key: the namespace's pods, and those after the continue key, are one
+    # slice of it ("<ns>/" up to "<ns>0", '0' being the character after '/').
+    keys = store.keys(version)
+    first, end = 0, len(pods)
+    if namespace is not None:
+        first, end = bisect.bisect_left(keys, namespace + "/"), bisect.bisect_left(keys, namespace + "0")
+    if after:
+        first = max(first, bisect.bisect_right(keys, after))
+    if requirements:
+        selected = []
+        for pod in itertools.islice(pods, first, end):
+            if selector_matches(requirements, pod["metadata"].get("labels", {})):
+                selected.append(pod)
+                if limit and len(selected) > limit:
+                    break   # one more than a page says a continue token is due; the rest is not counted
+    else:
+        selected = pods[first:min(end, first + limit + 1)] if limit else pods[first:end]
     metadata = {"resourceVersion": str(version)}
     if limit and len(selected) > limit:
         metadata["continue"] = encode_continue(version, storage_key(selected[limit - 1]))
         if not requirements:
-            metadata["remainingItemCount"] = len(selected) - limit  # only set without a selector, as upstream
+            metadata["remainingItemCount"] = max(0, end - first) - limit  # only without a selector, as upstream
         selected = selected[:limit]
     return json_reply(200, {"kind": "PodList", "apiVersion": "v1", "metadata": metadata, "items": selected})
 
@@ -811,6 +850,7 @@ def watch_pods(request, namespace):
 
     def produce(stopping):
         deadline = time.monotonic() + timeout
+        breaks = store.breaks(namespace)
         if text in ("", "0"):
             version, pods = store.current()
             for pod in pods:
@@ -823,13 +863,13 @@ def watch_pods(request, namespace):
                           "message": f"too old resource version: {version}", "reason": "Expired", "code": 410}
                 yield json_bytes({"type": "ERROR", "object": status}) + b"\n"
                 return
-        next_bookmark = time.monotonic() + BOOKMARK_INTERVAL_SECONDS
+        next_bookmark = time.monotonic() + store.bookmark_interval
         while not stopping.is_set():
             now = time.monotonic()
             if now >= deadline:
                 return
             events, current, broken = store.events_after(version, min(deadline, next_bookmark) - now, stopping,
-                                                         namespace)
+                                                         namespace, breaks)
             if broken:
                 raise double_server.StreamBroken()
             for event_version, kind, pod in events:
@@ -839,7 +879,7 @@ def watch_pods(request, namespace):
             if bookmarks and time.monotonic() >= next_bookmark:
                 yield json_bytes({"type": "BOOKMARK", "object": {"kind": "Pod", "apiVersion": "v1",
                                                                   "metadata": {"resourceVersion": str(version)}}}) + b"\n"
-                next_bookmark = time.monotonic() + BOOKMARK_INTERVAL_SECONDS
+                next_bookmark = time.monotonic() + store.bookmark_interval
 
     return double_server.StreamReply(200, produce)
 
@@ -1263,10 +1303,10 @@ class KubeApiService(double_server.ImitatedService):
                             "/_control/discovery": (("POST",), control_discovery),
                             "/_control/objects": (("GET", "POST"), control_objects)}
 
-    def __init__(self, pods, token, auth=None):
+    def __init__(self, pods, token, auth=None, bookmark_interval=BOOKMARK_INTERVAL_SECONDS):
         super().__init__(token)
         self.discovery = {}  # custom API groups: set through /_control/discovery
-        self.store = ObjectStore(pods)
+        self.store = ObjectStore(pods, bookmark_interval)
         self.objects = kube_stored_objects.StoredObjects()   # Secrets and APIServices: /_control/objects
         self._auth = auth or AuthConfig()
         self._configmap_version = 100
@@ -1349,13 +1389,13 @@ class KubeApiDouble(double_server.RunningDouble):
     certificate it makes its own and removes it on stop()."""
 
     def __init__(self, pods, token, host="127.0.0.1", port=0, cert_file=None, key_file=None, ca_file=None,
-                 auth=None):
+                 auth=None, bookmark_interval=BOOKMARK_INTERVAL_SECONDS):
         self.generated = None if cert_file else ServingCertificate()
         try:
             cert_file = cert_file or self.generated.cert_file
             key_file = key_file or self.generated.key_file
             self.ca_file = ca_file or cert_file
-            super().__init__(KubeApiService(pods, token, auth), host, port,
+            super().__init__(KubeApiService(pods, token, auth, bookmark_interval), host, port,
                              double_server.tls_context(cert_file, key_file))
         except BaseException:
             if self.generated:
@@ -1374,7 +1414,13 @@ def parse_args(argv):
                                            token_help="the accepted bearer token",
                                            tls_cert_help="serving certificate (PEM); generated when absent")
     parser.add_argument("--ca-file", help="what clients should trust, when it is not --tls-cert itself")
-    return double_server.parse_arguments(parser, argv)
+    parser.add_argument("--bookmark-interval", type=float, default=BOOKMARK_INTERVAL_SECONDS,
+                        help="seconds between BOOKMARK events of a watch that asks for them (default "
+                             f"{BOOKMARK_INTERVAL_SECONDS:g}; the real API server: about 60)")
+    args = double_server.parse_arguments(parser, argv)
+    if not 0 < args.bookmark_interval <= 3600:
+        parser.error("--bookmark-interval must be between 0 and 3600 seconds")
+    return args
 
 
 def main(argv=None):
@@ -1382,7 +1428,7 @@ def main(argv=None):
     try:
         pods, auth = load_fixture(args.fixture)
         double = KubeApiDouble(pods, args.token, args.bind, args.port, args.tls_cert, args.tls_key, args.ca_file,
-                               auth)
+                               auth, args.bookmark_interval)
     except (OSError, FixtureError, ssl.SSLError) as e:
         log(f"cannot start: {e}")
         return 2

@@ -145,6 +145,19 @@ def load_fixture_file(path):
     return parse_fixture(double_server.read_fixture_file(path))
 
 
+class SeriesSet(list):
+    """The fixture's series, with an index by PromQL name built on first use (select_series uses it)."""
+
+    def by_name(self):
+        index = getattr(self, "_by_name", None)
+        if index is None:
+            index = {}
+            for s in self:
+                index.setdefault(s.promql_name, []).append(s)
+            self._by_name = index
+        return index
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Wire formatting
 # ---------------------------------------------------------------------------------------------------------
@@ -357,6 +370,7 @@ class Matcher:
     op: str        # =, !=, =~, !~
     value: str
     regex: re.Pattern | None = None
+    literals: frozenset | None = None   # a regex that is only escaped literals joined by |: those strings
 
     def matches(self, labels):
         # A missing label reads as "", which gives Prometheus' semantics for != and "" matchers.
@@ -365,8 +379,39 @@ class Matcher:
             return actual == self.value
         if self.op == "!=":
             return actual != self.value
-        found = self.regex.fullmatch(actual) is not None
+        if self.literals is not None:
+            found = actual in self.literals
+        else:
+            found = self.regex.fullmatch(actual) is not None
         return found if self.op == "=~" else not found
+
+
+REGEX_METACHARACTERS = set("\\.+*?()|[]{}^$")
+
+
+def literal_alternatives(pattern):
+    """The strings an anchored regex matches when it is nothing but literals, with metacharacters escaped by a
+    backslash, joined by |: a pods/* query names its pods that way (kube_pod_name=~"a|b|..."). None for any
+    other regex. Python compiles a 100,000-way alternation in about 8 s; a set answers the same at once."""
+    alternatives, current, i = [], [], 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            if i + 1 >= len(pattern) or pattern[i + 1].isalnum() or pattern[i + 1] == "_":
+                return None   # \d, \w, \1 ... are classes or references, not literals; a lone \ is an error
+            current.append(pattern[i + 1])
+            i += 2
+            continue
+        if char == "|":
+            alternatives.append("".join(current))
+            current = []
+        elif char in REGEX_METACHARACTERS:
+            return None
+        else:
+            current.append(char)
+        i += 1
+    alternatives.append("".join(current))
+    return frozenset(alternatives)
 
 
 @dataclasses.dataclass
@@ -583,14 +628,15 @@ class PromQLParser:
         value = self.advance()
         if value.kind != "STRING":
             raise self.error(f"unexpected {describe(value)} in label matching, expected a string", value)
-        regex = None
+        regex, literals = None, None
         if op.text in ("=~", "!~"):
+            literals = literal_alternatives(value.text)
             try:
                 # Prometheus anchors regexes and (since 3.0) lets "." match newlines.
-                regex = re.compile(value.text, re.DOTALL)
+                regex = None if literals is not None else re.compile(value.text, re.DOTALL)
             except re.error as e:
                 raise self.error(f"invalid regular expression {value.text!r}: {e}", value) from e
-        return Matcher(label.text, op.text, value.text, regex)
+        return Matcher(label.text, op.text, value.text, regex, literals)
 
 
 def describe(token):
@@ -641,7 +687,14 @@ def label_key(labels):
 
 
 def select_series(selector, series):
-    return [(s.prom_labels(), s.value) for s in series if selector.matches(s.prom_labels())]
+    candidates = series
+    by_name = getattr(series, "by_name", None)
+    if by_name is not None:
+        # Only the series of the metric a name matcher asks for can match: a lookup instead of a scan of all.
+        name = next((m.value for m in selector.matchers if m.label == "__name__" and m.op == "="), None)
+        if name is not None:
+            candidates = by_name().get(name, ())
+    return [(labels, s.value) for s in candidates if selector.matches(labels := s.prom_labels())]
 
 
 def evaluate(node, series):
@@ -1211,7 +1264,7 @@ class SysdigService(double_server.ImitatedService):
 
     def __init__(self, series, token):
         super().__init__(token)
-        self._series = list(series)
+        self._series = SeriesSet(series)
 
     def series(self):
         with self.lock:
@@ -1219,7 +1272,7 @@ class SysdigService(double_server.ImitatedService):
 
     def replace_series(self, series):
         with self.lock:
-            self._series = list(series)
+            self._series = SeriesSet(series)
 
     def replace_fixture(self, document):
         series = parse_fixture(document)

@@ -246,6 +246,26 @@ class PagingTests(DoubleTestCase):
         expired = self.double.request("GET", pods_path("default", limit=2, **token))
         self.assertIn("too old", self.assert_status(expired, 410, "Expired")["message"])
 
+    def test_pages_stay_in_their_namespace_when_names_share_a_prefix(self):
+        # Pages are slices of the sorted snapshot: "team" must not take in "team-a" ('-' sorts before '/') nor
+        # "team0" ('0' right after '/'), and a continue token resumes inside the namespace.
+        def pod(namespace, name, app):
+            return {"kind": "Pod", "metadata": {"name": name, "namespace": namespace, "labels": {"app": app}}}
+        items = [pod(ns, f"p-{i}", "odd" if i % 2 else "even")
+                 for ns in ("team", "team-a", "team0", "teal") for i in range(5)]
+        self.assertEqual(self.double.control("POST", "fixture", {"kind": "List", "items": items}).status, 200)
+        for namespace in ("team", "team-a", "team0", "teal"):
+            with self.subTest(namespace=namespace):
+                names, pages = self.all_pages(namespace, limit=2)
+                self.assertEqual(names, [f"p-{i}" for i in range(5)])
+                self.assertEqual([p["metadata"].get("remainingItemCount") for p in pages], [3, 1, None])
+                names, _ = self.all_pages(namespace, limit=1, labelSelector="app=odd")
+                self.assertEqual(names, ["p-1", "p-3"])
+        names, pages = self.all_pages(None, limit=7)
+        self.assertEqual(len(names), 20)
+        self.assertEqual([p["metadata"].get("remainingItemCount") for p in pages], [13, 6, None])
+        self.assertEqual(self.names("nobody", limit=2), [])
+
     def test_bad_paging_parameters_are_400(self):
         for params in ({"limit": "-1"}, {"limit": "ten"}, {"continue": "not-a-token"}):
             with self.subTest(params=params):
@@ -281,6 +301,13 @@ class WatchTests(DoubleTestCase):
         added = [e["object"]["metadata"]["name"] for e in events if e["type"] == "ADDED"]
         self.assertEqual(added, ["kuard-7d4f-1", "kuard-7d4f-2"])
         self.assertIn("BOOKMARK", [e["type"] for e in events])
+
+    def test_bookmark_interval_is_a_flag(self):
+        with KubeApiProcess("--bookmark-interval", "0.2") as process:
+            response = process.request("GET", pods_path("payments", watch="1", timeoutSeconds="1",
+                                                        allowWatchBookmarks="true"))
+        types = [json.loads(line)["type"] for line in response.body.decode().splitlines() if line.strip()]
+        self.assertGreaterEqual(types.count("BOOKMARK"), 3)   # the default (1 s) would give none in 1 s
 
     def test_a_compacted_version_is_a_410_error_event(self):
         version = self.list_pods("default")["metadata"]["resourceVersion"]

@@ -223,6 +223,28 @@ class PromQLTests(DoubleTestCase):
         self.assertEqual(by_post.json()["data"], ["emails", "orders"])
 
 
+class LiteralAlternationTests(unittest.TestCase):
+    """In-process: a regex of escaped literals joined by | is matched as a set, with the regex's own answers."""
+
+    def test_literal_alternations_match_as_the_regex_does(self):
+        import re
+        import sysdig_double
+        samples = ["kuard-7d4f-1", "kuard-7d4f-2", "x.y", "xzy", "", "a|b", "a", "b", "\\", "web-0"]
+        for pattern in ("kuard-7d4f-1|kuard-7d4f-2", r"x\.y", "a|", r"a\|b", r"\\", "|web-0", "web-0"):
+            with self.subTest(pattern=pattern):
+                literals = sysdig_double.literal_alternatives(pattern)
+                self.assertIsNotNone(literals)
+                regex = re.compile(pattern, re.DOTALL)
+                for text in samples:
+                    self.assertEqual(text in literals, regex.fullmatch(text) is not None, text)
+
+    def test_other_regexes_are_left_to_re(self):
+        import sysdig_double
+        for pattern in ("x.y", "a.*", r"a\d", "(a|b)", "[ab]", "a+", "^a$", "a\\"):
+            with self.subTest(pattern=pattern):
+                self.assertIsNone(sysdig_double.literal_alternatives(pattern))
+
+
 class DataApiTests(DoubleTestCase):
     def test_segmented_query_with_paging_returns_one_row_per_pod(self):
         response = self.data(DATA_QUERY)
