@@ -7,6 +7,7 @@
 #include <string>
 
 #include "cmd/heap_retention.h"
+#include "lib/api/no_wait.h"
 #include "lib/http/http_fetcher.h"
 #include "lib/http/tls_client_setup.h"
 #include "cmd/access_setup.h"
@@ -106,16 +107,35 @@ int serve(const cmd::AdapterOptions& o) {
   };
   const apiserver::AccessControl* gate = access ? &access->gate() : nullptr;
   server_options.on_certificate_in_force = &report_certificate_in_force;
-  server::HttpsServer https(server_options, [&handler, gate](const server::HttpRequest& r) {
-    auto& metrics = telemetry::SelfMetrics::instance();
-    metrics.request_started();
+  // Authentication, authorization, then the API; counted once the answer is made.
+  auto answer = [&handler, gate](const server::HttpRequest& r) {
     auto started = std::chrono::steady_clock::now();
     std::optional<server::HttpResponse> refused = gate != nullptr ? gate->check(r) : std::nullopt;
     // The request's deadline counts from here: authentication and authorization use part of it.
     server::HttpResponse response = refused ? std::move(*refused) : handler.handle(r, started);
     auto kind = apiserver::request_kind(r.target);
-    metrics.request_finished(kind.kind, kind.version, response.status,
-                             std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    telemetry::SelfMetrics::instance().request_finished(
+        kind.kind, kind.version, response.status,
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    return response;
+  };
+  // On the I/O thread first: what caches can answer (reviews, backend answers, pods) is answered
+  // there; anything that would wait throws api::WouldBlock and goes to a worker.
+  server_options.fast_handler = [answer](const server::HttpRequest& r) -> std::optional<server::HttpResponse> {
+    api::NoWaitScope no_waiting;
+    telemetry::SelfMetrics::instance().request_started();
+    try {
+      server::HttpResponse response = answer(r);
+      cmd::after_answer(response.body.size());
+      return response;
+    } catch (const api::WouldBlock&) {
+      telemetry::SelfMetrics::instance().request_handed_off();
+      return std::nullopt;
+    }
+  };
+  server::HttpsServer https(server_options, [answer](const server::HttpRequest& r) {
+    telemetry::SelfMetrics::instance().request_started();
+    server::HttpResponse response = answer(r);
     cmd::after_answer(response.body.size());
     return response;
   });

@@ -17,6 +17,8 @@
 #include <string>
 #include <thread>
 
+#include "lib/api/no_wait.h"
+
 namespace sma::providers {
 
 template <typename Result>
@@ -34,6 +36,7 @@ class QueryBatcher {
   // exception of the call reaches every member.
   std::shared_ptr<const Result> submit(const std::string& key, const Names& names, const Run& run) {
     if (window_.count() <= 0) return run(names);
+    api::check_may_wait();  // a batch waits out its window
     std::shared_ptr<Batch> batch;
     {
       std::unique_lock lock(mutex_);

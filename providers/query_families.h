@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "lib/api/deadline.h"
+#include "lib/api/no_wait.h"
 
 namespace sma::providers {
 
@@ -83,6 +84,7 @@ class QueryFamilies {
         it = now - it->second > options_.repeat_window ? family->members.erase(it) : std::next(it);
       }
       if (family->members.size() < 2) return nullptr;
+      api::check_may_wait();  // the family's first query is this request's to make
       family->merged = true;
       family->members.clear();
       first_run = true;

@@ -1,5 +1,6 @@
 #include "lib/cache/query_cache.h"
 
+#include "lib/api/no_wait.h"
 #include "lib/telemetry/log.h"
 #include "lib/telemetry/self_metrics.h"
 
@@ -51,7 +52,10 @@ http::FetchResult QueryCache::get(const std::string& key, const Fetch& fetch,
                                   const std::function<bool(const http::FetchResult&)>& failed,
                                   const api::Deadline& deadline, std::optional<std::chrono::milliseconds> ttl) {
   const std::chrono::milliseconds fresh_for = ttl.value_or(options_.ttl);
-  if (fresh_for.count() <= 0) return fetch();  // switched off (for comparisons, or by the query's rule)
+  if (fresh_for.count() <= 0) {
+    api::check_may_wait();
+    return fetch();  // switched off (for comparisons, or by the query's rule)
+  }
   auto& metrics = telemetry::SelfMetrics::instance();
   std::shared_ptr<Flight> flight;
   {
@@ -62,6 +66,8 @@ http::FetchResult QueryCache::get(const std::string& key, const Fetch& fetch,
       metrics.cache_hit();
       return it->second.result;
     }
+    // Anything but a hit waits (on the call in flight, or for a call of its own).
+    api::check_may_wait();
     auto running = in_flight_.find(key);
     if (running != in_flight_.end()) {
       flight = running->second;

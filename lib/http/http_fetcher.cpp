@@ -14,6 +14,7 @@
 #include <mutex>
 #include <optional>
 
+#include "lib/api/no_wait.h"
 #include "lib/http/proxy_selection.h"
 #include "lib/http/request_target.h"
 #include "lib/http/tls_client_setup.h"
@@ -210,6 +211,7 @@ HttpFetcher::~HttpFetcher() = default;
 const FetcherOptions& HttpFetcher::options() const { return impl_->options; }
 
 FetchResult HttpFetcher::fetch(const OutgoingRequest& request) {
+  api::check_may_wait();  // a network exchange: never on a thread that may not wait
   const FetcherOptions& options = impl_->options;
   PreparedRequest prepared = impl_->prepare(request);
   const RequestTarget& target = prepared.target;
@@ -504,6 +506,7 @@ void HttpFetcher::stream_async(const OutgoingRequest& request, AsyncStreamHandle
 
 FetchResult HttpFetcher::stream(const OutgoingRequest& request, const StreamHandlers& handlers,
                                 StreamCancel& cancel) {
+  api::check_may_wait();
   // The waiting form of stream_async: the caller's thread waits for `done`.
   auto ended = std::make_shared<std::promise<StreamEnd>>();
   std::future<StreamEnd> end = ended->get_future();

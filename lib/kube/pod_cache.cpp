@@ -10,6 +10,7 @@
 #include <map>
 #include <thread>
 
+#include "lib/api/no_wait.h"
 #include "lib/http/http_fetcher.h"
 #include "lib/kube/pod_watch_event.h"
 
@@ -218,7 +219,10 @@ std::shared_ptr<PodCache::Store> PodCache::store_for(const std::string& namespac
 
 std::vector<std::string> PodCache::pod_names(const std::string& namespace_, const api::LabelSelector& selector,
                                              const api::Deadline& deadline) {
-  if (namespace_.empty()) return client_.list_pod_names(namespace_, selector, deadline);
+  if (namespace_.empty()) {
+    api::check_may_wait();
+    return client_.list_pod_names(namespace_, selector, deadline);
+  }
   while (true) {
     std::shared_ptr<Store> store = store_for(namespace_);
     bool retired = false;
@@ -248,6 +252,7 @@ std::vector<std::string> PodCache::pod_names(const std::string& namespace_, cons
 
 std::vector<std::string> PodCache::first_list(const std::shared_ptr<Store>& store, const api::LabelSelector& selector,
                                               const api::Deadline& deadline) {
+  api::check_may_wait();  // a list, or waiting for someone else's
   std::shared_ptr<Feed> cluster;
   {
     std::lock_guard lock(mutex_);

@@ -170,6 +170,15 @@ void HttpsConnection::run_handler(WireRequest request) {
   ResponseFraming framing{request.version(), request.keep_alive(),
                           request.method() == http::verb::head};
   HttpRequest handler_request = to_http_request(std::move(request), remote_address_, peer_);
+  if (const FastHandler& fast = context_->options.fast_handler) {
+    std::optional<HttpResponse> answered;
+    try {
+      answered = fast(handler_request);
+    } catch (...) {
+      answered.reset();  // the worker path answers it, failures included
+    }
+    if (answered) return respond(to_wire_response(std::move(*answered), framing));
+  }
   context_->in_flight.begin();
   asio::post(context_->workers,
              [self = shared_from_this(), framing, handler_request = std::move(handler_request)] {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -44,6 +45,9 @@ struct HttpResponse {
 };
 
 using RequestHandler = std::function<HttpResponse(const HttpRequest&)>;
+// Tries to answer on the I/O thread, without waiting on anything (from caches); nullopt: the
+// request goes to the worker pool's RequestHandler instead. Must never block.
+using FastHandler = std::function<std::optional<HttpResponse>(const HttpRequest&)>;
 
 struct HttpsServerOptions {
   std::string bind_address = "0.0.0.0";
@@ -59,6 +63,9 @@ struct HttpsServerOptions {
   std::chrono::milliseconds shutdown_grace{10000};  // how long stop() lets handlers finish
   int io_threads = 1;
   int worker_threads = 4;
+  // Answers what it can on the I/O thread (a cache hit), saving the hand-off to a worker; empty:
+  // every request goes to the workers.
+  FastHandler fast_handler;
   // While running, how often cert_file and key_file are looked at (modification time, size,
   // inode); when they changed, the pair they hold is served to connections accepted from then on.
   // 0: never. Self-signed mode never reloads.

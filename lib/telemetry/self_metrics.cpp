@@ -48,6 +48,13 @@ struct SelfMetrics::Impl {
           .Help("API requests being answered")
           .Register(*registry);
   prometheus::Gauge& in_flight = in_flight_family.Add({});
+  prometheus::Family<prometheus::Counter>& handed_off_family =
+      prometheus::BuildCounter()
+          .Name("sysdig_metrics_adapter_requests_handed_off_total")
+          .Help("API requests the I/O thread could not answer from memory (a backend call, a review or a pod list "
+                "was needed) and handed to a worker thread; the others were answered without a hand-off")
+          .Register(*registry);
+  prometheus::Counter& handed_off = handed_off_family.Add({});
   prometheus::Family<prometheus::Counter>& backend_requests =
       prometheus::BuildCounter()
           .Name("sysdig_metrics_adapter_backend_requests_total")
@@ -168,6 +175,11 @@ SelfMetrics& SelfMetrics::instance() {
 }
 
 void SelfMetrics::request_started() { impl_->in_flight.Increment(); }
+
+void SelfMetrics::request_handed_off() {
+  impl_->in_flight.Decrement();
+  impl_->handed_off.Increment();
+}
 
 void SelfMetrics::request_finished(std::string_view kind, std::string_view version, int code, double seconds) {
   impl_->in_flight.Decrement();

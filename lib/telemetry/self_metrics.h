@@ -17,6 +17,8 @@ class SelfMetrics {
   // API requests. kind: object, selector, external, discovery, openapi, write, health, metrics, other;
   // version: v1beta1, v1beta2, external.v1beta1 or none.
   void request_started();
+  // A request the I/O thread could not answer from memory: it goes to a worker (in flight again there).
+  void request_handed_off();
   void request_finished(std::string_view kind, std::string_view version, int code, double seconds);
 
   // Backend calls. outcome: success, error (an HTTP error status), unavailable (no answer).

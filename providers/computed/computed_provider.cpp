@@ -8,6 +8,7 @@
 #include <set>
 #include <system_error>
 
+#include "lib/api/no_wait.h"
 #include "providers/backend_rules.h"
 #include "providers/computed/expression_evaluation.h"
 
@@ -24,6 +25,8 @@ struct Outcome {
 // own (an expression reads a handful of metrics; each waits on its backend, not on the CPU).
 template <typename T, typename Fetch>
 std::vector<Outcome<T>> fetch_all(const std::vector<std::string>& names, const Fetch& fetch) {
+  // Operands on threads of their own would not know this thread may not wait: never on the I/O thread.
+  api::check_may_wait();
   std::vector<Outcome<T>> out(names.size());
   auto one = [&](std::size_t i) {
     try {

@@ -98,6 +98,21 @@ class ValueCacheTest(unittest.TestCase):
             self.assertEqual(len(value_queries(self.sysdig)), 1)
             self.assertLessEqual(len(self.sysdig.query_requests()) - 1, 1)
 
+    def test_cache_hits_are_answered_on_the_io_thread_without_a_worker(self):
+        self.start("--cache-ttl", "10s")
+
+        def handed_off():
+            return metric_value(self.adapter.get("/metrics").body,
+                                "sysdig_metrics_adapter_requests_handed_off_total")
+
+        before = handed_off()
+        self.assertEqual(self.adapter.get(V1 + OBJECT).status, 200)   # a miss: the backend call waits on a worker
+        after_miss = handed_off()
+        self.assertEqual(after_miss - before, 1)
+        for _ in range(5):
+            self.assertEqual(self.adapter.get(V1 + OBJECT).json()["items"][0]["value"], "60750m")
+        self.assertEqual(handed_off(), after_miss, "cache hits went to a worker")
+
     def test_stale_value_is_served_on_backend_failure_within_max_staleness(self):
         self.start("--cache-ttl", "500ms", "--max-staleness", "60s")
         self.assertEqual(self.adapter.get(V1 + OBJECT).json()["items"][0]["value"], "60750m")

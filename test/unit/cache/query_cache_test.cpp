@@ -1,5 +1,7 @@
 #include "lib/cache/query_cache.h"
 
+#include "lib/api/no_wait.h"
+
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -81,4 +83,26 @@ TEST_CASE("a query's own TTL (a rule's cacheTTL) replaces the cache's", "[query_
   CHECK(cache.get("never", fetch, never_failed, {}, 0s).text() == "answer 4");
   CHECK(cache.get("never", fetch, never_failed, {}, 0s).text() == "answer 5");
   CHECK(fetches == 5);
+}
+
+TEST_CASE("on a thread that may not wait, a hit is answered and anything else is WouldBlock, leaving no trace",
+          "[query_cache]") {
+  QueryCache cache(QueryCacheOptions{});
+  int fetches = 0;
+  auto fetch = [&] {
+    ++fetches;
+    return FetchResult{200, "answer", "application/json", "", nullptr};
+  };
+  {
+    sma::api::NoWaitScope no_waiting;
+    CHECK_THROWS_AS(cache.get("q", fetch, never_failed), sma::api::WouldBlock);
+  }
+  CHECK(fetches == 0);
+  CHECK(cache.get("q", fetch, never_failed).text() == "answer");  // no flight was left behind to wait on
+  {
+    sma::api::NoWaitScope no_waiting;
+    CHECK(cache.get("q", fetch, never_failed).text() == "answer");
+    CHECK_THROWS_AS(cache.get("other", fetch, never_failed, {}, std::chrono::milliseconds(0)), sma::api::WouldBlock);
+  }
+  CHECK(fetches == 1);
 }
