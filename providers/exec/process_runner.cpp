@@ -262,7 +262,7 @@ ProcessOutcome run_process(const ProcessSpec& spec) {
       // open is not waited for (it is killed with the group below).
       if (stdout_read.open()) drain(stdout_read, outcome.stdout_data, spec.max_stdout + 1, stdout_overflow);
       if (stderr_read.open()) drain(stderr_read, outcome.stderr_data, spec.max_stderr_kept, stderr_overflow);
-      if (stdout_overflow) killed = Kill::Oversize;
+      if (outcome.stdout_data.size() > spec.max_stdout) killed = Kill::Oversize;
       break;
     }
     const auto now = Clock::now();
@@ -300,8 +300,9 @@ ProcessOutcome run_process(const ProcessSpec& spec) {
     }
     if (pid_index >= 0 && (fds[pid_index].revents & (POLLIN | POLLHUP | POLLERR))) exited = true;
     if (out_index >= 0 && fds[out_index].revents) {
+      // Kept up to one byte past the limit: that byte says the limit was passed.
       drain(stdout_read, outcome.stdout_data, spec.max_stdout + 1, stdout_overflow);
-      if (stdout_overflow) {
+      if (outcome.stdout_data.size() > spec.max_stdout) {
         killed = Kill::Oversize;
         break;
       }
@@ -353,7 +354,7 @@ ProcessOutcome run_process(const ProcessSpec& spec) {
   // Output the command wrote just before it was killed or exited.
   if (stdout_read.open() && killed == Kill::None) {
     drain(stdout_read, outcome.stdout_data, spec.max_stdout + 1, stdout_overflow);
-    if (stdout_overflow) killed = Kill::Oversize;
+    if (outcome.stdout_data.size() > spec.max_stdout) killed = Kill::Oversize;
   }
   if (stderr_read.open()) drain(stderr_read, outcome.stderr_data, spec.max_stderr_kept, stderr_overflow);
 

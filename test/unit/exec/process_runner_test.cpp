@@ -123,6 +123,13 @@ TEST_CASE("more output than the limit kills the command") {
   auto outcome = run_process(spec);
   CHECK(outcome.end == End::OutputTooLarge);
   CHECK(outcome.stdout_data.size() == 100000);
+  // Exactly at the limit is fine; one byte more is not.
+  auto exact = shell("head -c 100000 /dev/zero");
+  exact.max_stdout = 100000;
+  CHECK(run_process(exact).end == End::Exited);
+  auto one_more = shell("head -c 100001 /dev/zero");
+  one_more.max_stdout = 100000;
+  CHECK(run_process(one_more).end == End::OutputTooLarge);
   // stderr is read to its end but only the start kept, and never fails the call.
   auto noisy = shell("i=0; while [ $i -lt 2000 ]; do echo 'warning: something' >&2; i=$((i+1)); done; echo 7");
   noisy.max_stderr_kept = 64;
