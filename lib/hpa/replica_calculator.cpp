@@ -252,6 +252,32 @@ Proposal ReplicaCalculator::external_average_value(std::int32_t status_replicas,
   return per_pod_count(status_replicas, usage, target_per_pod, std::move(p));
 }
 
+// The end of every pods-based proposal once missing and unready pods were counted in: the adjusted
+// ratio keeps the current count when within tolerance or when it reverses the direction of the
+// first ratio, and so does a count that would move the other way.
+Proposal ReplicaCalculator::settle_adjusted(Proposal p, std::int32_t current_replicas, double ratio, double new_ratio,
+                                            std::size_t counted) const {
+  if (settings_.within_tolerance(new_ratio) || (ratio < 1.0 && new_ratio > 1.0) || (ratio > 1.0 && new_ratio < 1.0)) {
+    p.replicas = current_replicas;
+    p.rule = settings_.within_tolerance(new_ratio) ? "adjusted ratio within tolerance: keep the current count"
+                                                   : "adjusted ratio reverses the direction: keep the current count";
+    p.steps.push_back(p.rule + " (" + std::to_string(current_replicas) + ")");
+    return p;
+  }
+  const std::int32_t proposed = ceil_replicas(new_ratio * static_cast<double>(counted));
+  if ((new_ratio < 1.0 && proposed > current_replicas) || (new_ratio > 1.0 && proposed < current_replicas)) {
+    p.replicas = current_replicas;
+    p.rule = "pod count reverses the direction: keep the current count";
+    p.steps.push_back("ceil(" + ratio_text(new_ratio) + " x " + std::to_string(counted) + ") = " +
+                      std::to_string(proposed) + " would move the other way: keep " + std::to_string(current_replicas));
+    return p;
+  }
+  p.replicas = proposed;
+  p.rule = "ceil(adjusted ratio x counted pods)";
+  p.steps.push_back("ceil(" + ratio_text(new_ratio) + " x " + std::to_string(counted) + ") = " + std::to_string(proposed));
+  return p;
+}
+
 Proposal ReplicaCalculator::pod_average_value(std::int32_t current_replicas, PodMetrics metrics, std::int64_t target,
                                               const std::vector<PodState>& pods, const std::string& resource) const {
   if (pods.empty()) throw CalculationError("no pods returned by selector while calculating replica count");
@@ -297,25 +323,7 @@ Proposal ReplicaCalculator::pod_average_value(std::int32_t current_replicas, Pod
   p.adjusted_ratio = new_ratio;
   p.steps.push_back("adjusted average over " + pods_word(static_cast<std::int64_t>(metrics.size())) + " = " +
                     quantity_text(new_average) + "; ratio = " + ratio_text(new_ratio));
-  if (settings_.within_tolerance(new_ratio) || (ratio < 1.0 && new_ratio > 1.0) || (ratio > 1.0 && new_ratio < 1.0)) {
-    p.replicas = current_replicas;
-    p.rule = settings_.within_tolerance(new_ratio) ? "adjusted ratio within tolerance: keep the current count"
-                                                   : "adjusted ratio reverses the direction: keep the current count";
-    p.steps.push_back(p.rule + " (" + std::to_string(current_replicas) + ")");
-    return p;
-  }
-  const std::int32_t proposed = ceil_replicas(new_ratio * static_cast<double>(metrics.size()));
-  if ((new_ratio < 1.0 && proposed > current_replicas) || (new_ratio > 1.0 && proposed < current_replicas)) {
-    p.replicas = current_replicas;
-    p.rule = "pod count reverses the direction: keep the current count";
-    p.steps.push_back("ceil(" + ratio_text(new_ratio) + " x " + std::to_string(metrics.size()) + ") = " +
-                      std::to_string(proposed) + " would move the other way: keep " + std::to_string(current_replicas));
-    return p;
-  }
-  p.replicas = proposed;
-  p.rule = "ceil(adjusted ratio x counted pods)";
-  p.steps.push_back("ceil(" + ratio_text(new_ratio) + " x " + std::to_string(metrics.size()) + ") = " + std::to_string(proposed));
-  return p;
+  return settle_adjusted(std::move(p), current_replicas, ratio, new_ratio, metrics.size());
 }
 
 Proposal ReplicaCalculator::resource_utilization(std::int32_t current_replicas, PodMetrics metrics,
@@ -387,25 +395,7 @@ Proposal ReplicaCalculator::resource_utilization(std::int32_t current_replicas, 
                     std::to_string(adjusted.percent) + "%; ratio = " + ratio_text(adjusted.ratio));
   const double ratio = u.ratio;
   const double new_ratio = adjusted.ratio;
-  if (settings_.within_tolerance(new_ratio) || (ratio < 1.0 && new_ratio > 1.0) || (ratio > 1.0 && new_ratio < 1.0)) {
-    p.replicas = current_replicas;
-    p.rule = settings_.within_tolerance(new_ratio) ? "adjusted ratio within tolerance: keep the current count"
-                                                   : "adjusted ratio reverses the direction: keep the current count";
-    p.steps.push_back(p.rule + " (" + std::to_string(current_replicas) + ")");
-    return p;
-  }
-  const std::int32_t proposed = ceil_replicas(new_ratio * static_cast<double>(metrics.size()));
-  if ((new_ratio < 1.0 && proposed > current_replicas) || (new_ratio > 1.0 && proposed < current_replicas)) {
-    p.replicas = current_replicas;
-    p.rule = "pod count reverses the direction: keep the current count";
-    p.steps.push_back("ceil(" + ratio_text(new_ratio) + " x " + std::to_string(metrics.size()) + ") = " +
-                      std::to_string(proposed) + " would move the other way: keep " + std::to_string(current_replicas));
-    return p;
-  }
-  p.replicas = proposed;
-  p.rule = "ceil(adjusted ratio x counted pods)";
-  p.steps.push_back("ceil(" + ratio_text(new_ratio) + " x " + std::to_string(metrics.size()) + ") = " + std::to_string(proposed));
-  return p;
+  return settle_adjusted(std::move(p), current_replicas, ratio, new_ratio, metrics.size());
 }
 
 }  // namespace sma::hpa

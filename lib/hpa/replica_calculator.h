@@ -97,6 +97,8 @@ class ReplicaCalculator {
                                 const std::string& container) const;
 
  private:
+  Proposal settle_adjusted(Proposal p, std::int32_t current_replicas, double ratio, double new_ratio,
+                           std::size_t counted) const;
   Proposal usage_ratio_count(std::int32_t current_replicas, double ratio, const std::vector<PodState>& pods,
                              Proposal proposal) const;
   Proposal per_pod_count(std::int32_t status_replicas, std::int64_t usage, std::int64_t target_per_pod,
