@@ -8,6 +8,7 @@ import http.client
 import json
 import os
 import shutil
+import signal
 import ssl
 import subprocess
 import tempfile
@@ -418,6 +419,32 @@ class ExecStartTest(unittest.TestCase):
                 r = adapter.get(V2 + "/namespaces/default/services/s/m")
                 self.assertEqual(r.status, 503, r.body)
                 self.assertIn("could not be started: " + script + ": No such file or directory", r.json()["message"])
+
+
+class ExecReloadTest(unittest.TestCase):
+    def test_a_reload_adds_exec_rules_and_refuses_a_missing_command(self):
+        with tempfile.TemporaryDirectory() as d:
+            config = os.path.join(d, "adapter.yaml")
+
+            def write(text):
+                with open(config + ".tmp", "w") as f:
+                    f.write(text)
+                os.replace(config + ".tmp", config)
+
+            write("rules:\n  - metric: pushed\n    backend: push\n")
+            with Adapter("--config", config) as adapter:
+                path = V2 + "/namespaces/default/services/s/fast"
+                self.assertEqual(adapter.get(path).status, 404)
+                write(f"rules:\n  - metric: fast\n    cacheTTL: 0s\n    exec:\n      command: "
+                      f"[\"{os.path.join(COMMANDS, 'fast_value.sh')}\"]\n")
+                adapter.proc.send_signal(signal.SIGHUP)
+                self.assertTrue(eventually(lambda: adapter.get(path).status == 200))
+                write("rules:\n  - metric: fast\n    exec:\n      command: [\"/nonexistent/fast.sh\"]\n")
+                adapter.proc.send_signal(signal.SIGHUP)
+                self.assertTrue(eventually(lambda: any("reload rejected" in line for line in adapter.log_lines)))
+                rejected = [json.loads(line) for line in adapter.log_lines if "reload rejected" in line]
+                self.assertIn(f"{config}:4: exec.command /nonexistent/fast.sh cannot be used", rejected[-1]["error"])
+                self.assertEqual(adapter.get(path).status, 200)  # the rules in force stay
 
 
 class ExecRequestDeadlineTest(unittest.TestCase):
