@@ -7,9 +7,13 @@
   annotations, ownerReferences, managedFields, a container with resources and probes, the service-account
   volume, conditions and a container status), about 4 KB of JSON each: the adapter has to read whole pods,
   so a pod stripped to its name would flatter it.
+- many_kube_pods, many_sysdig (rows 7, 7b): 1,000 namespaces team-0000.. of 20 pods (Deployment and Service `web`),
+  one series per pod; huge_kube_pods, huge_sysdig (row 8): 100,000 pods in namespace `huge`; spread_sysdig (row 9):
+  2,000 Services, each with 10 metrics nobody else has. Written when their row runs (write, write_pod_list).
 """
 import json
 import os
+import re
 
 CLUSTER = "bench"
 SMALL_NAMESPACE = "bench"
@@ -23,6 +27,43 @@ BIG_SELECTOR = "app=big"
 
 def big_pod_name(i):
     return f"big-7f9c5d6b8-{i:05d}"
+
+
+# Issue 11's rows (bench/scale_rows.py). Every pod is shaped as _pod() makes it (~4.3 KB of JSON).
+MANY_NAMESPACES = 1000            # rows 7 and 7b: namespaces team-0000.., each with a Deployment and a Service web
+PODS_PER_NAMESPACE = 20
+MANY_APP = "web"
+MANY_SELECTOR = "app=web"
+MANY_HASH = "5d8f7c9b6"
+HUGE_NAMESPACE = "huge"           # row 8: one namespace of 100,000 pods
+HUGE_POD_COUNT = 100_000
+HUGE_SELECTOR = "app=huge"
+HUGE_HASH = "6b7c8d9f5"
+SPREAD_NAMESPACES = 100           # row 9: 2,000 Services (20 per namespace), one HPA each on 10 metrics of its own
+SPREAD_HPAS = 2000
+SPREAD_METRICS_PER_HPA = 10
+
+
+def many_namespace(n):
+    return f"team-{n:04d}"
+
+
+def many_pod_name(j):
+    return f"{MANY_APP}-{MANY_HASH}-{j:05d}"
+
+
+def huge_pod_name(i):
+    return f"huge-{HUGE_HASH}-{i:06d}"
+
+
+def spread_target(h):
+    """(namespace, service) of row 9's HPA number h."""
+    return f"apps-{h % SPREAD_NAMESPACES:02d}", f"svc-{h // SPREAD_NAMESPACES:02d}"
+
+
+def spread_metric(h, k):
+    """The k-th metric of HPA h: one nobody else asks for (the worst case: nothing shared, nothing merged)."""
+    return f"app.h{h:04d}.m{k}"
 
 
 def small_sysdig():
@@ -50,8 +91,9 @@ def big_sysdig():
     return {"series": series}
 
 
-def _pod(i):
-    name = big_pod_name(i)
+def _pod(i, name=None, namespace=BIG_NAMESPACE, app="big", template_hash="7f9c5d6b8"):
+    """Pod number i (it picks the IP, node and container id) of Deployment `app` in `namespace`."""
+    name = name or big_pod_name(i)
     node = f"node-{i % 50}"
     ip = f"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}"
     uid_owner = "6c1f2d3e-4a5b-4c6d-8e7f-90a1b2c3d4e5"
@@ -59,10 +101,10 @@ def _pod(i):
     return {
         "kind": "Pod", "apiVersion": "v1",
         "metadata": {
-            "name": name, "generateName": "big-7f9c5d6b8-", "namespace": BIG_NAMESPACE,
-            "labels": {"app": "big", "pod-template-hash": "7f9c5d6b8", "tier": "frontend"},
+            "name": name, "generateName": f"{app}-{template_hash}-", "namespace": namespace,
+            "labels": {"app": app, "pod-template-hash": template_hash, "tier": "frontend"},
             "annotations": {"kubectl.kubernetes.io/restartedAt": "2026-01-01T00:00:00Z"},
-            "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "big-7f9c5d6b8",
+            "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": f"{app}-{template_hash}",
                                  "uid": uid_owner, "controller": True, "blockOwnerDeletion": True}],
             "managedFields": [
                 {"manager": "kube-controller-manager", "operation": "Update", "apiVersion": "v1", "time": time,
@@ -132,6 +174,113 @@ def _pod(i):
 
 def big_kube():
     return {"kind": "List", "apiVersion": "v1", "metadata": {}, "items": [_pod(i) for i in range(BIG_POD_COUNT)]}
+
+
+class PodTexts:
+    """_pod()'s JSON text (compact, as write() writes it) from a template filled in per pod: building and
+    serialising 100,000 pod dicts takes about 50 s, filling the template about 1 s. Checked against _pod() for
+    the first pods of every namespace it is asked for."""
+
+    MARKERS = {"name": "zzNAMEzz", "namespace": "zzNSzz", "node": "zzNODEzz", "ip": "zzIPzz",
+               "host": "zzHOSTzz", "container": "zzCIDzz"}
+
+    def __init__(self, app, template_hash):
+        self.app, self.template_hash = app, template_hash
+        m = self.MARKERS
+        pod = _pod(0, m["name"], m["namespace"], app, template_hash)
+        text = json.dumps(pod, separators=(",", ":"))
+        for key, marker in (("node", "node-0"), ("ip", "10.0.0.0"), ("host", "192.168.1.10"),
+                            ("container", "0" * 64)):
+            text = text.replace(marker, m[key])
+        pattern = re.compile("|".join(m.values()))
+        self.parts = pattern.split(text)
+        self.order = [next(k for k, v in m.items() if v == found) for found in pattern.findall(text)]
+        self.checked = set()
+
+    def text(self, i, name, namespace):
+        values = {"name": name, "namespace": namespace, "node": f"node-{i % 50}",
+                  "ip": f"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}", "host": f"192.168.1.{i % 50 + 10}",
+                  "container": f"{i:064x}"}
+        out = [self.parts[0]]
+        for key, part in zip(self.order, self.parts[1:]):
+            out.append(values[key])
+            out.append(part)
+        text = "".join(out)
+        if namespace not in self.checked:
+            self.checked.add(namespace)
+            expected = json.dumps(_pod(i, name, namespace, self.app, self.template_hash), separators=(",", ":"))
+            if text != expected:
+                raise AssertionError(f"PodTexts differs from _pod() for {namespace}/{name}")
+        return text
+
+
+def write_pod_list(directory, name, pods):
+    """A pod List fixture from (i, name, namespace, app, hash) tuples; the same bytes as write() of the dicts."""
+    templates = {}
+    path = os.path.join(directory, name + ".json")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write('{"kind":"List","apiVersion":"v1","metadata":{},"items":[')
+        for n, (i, pod_name, namespace, app, template_hash) in enumerate(pods):
+            template = templates.get((app, template_hash))
+            if template is None:
+                template = templates[(app, template_hash)] = PodTexts(app, template_hash)
+            if n:
+                f.write(",")
+            f.write(template.text(i, pod_name, namespace))
+        f.write("]}")
+    return path
+
+
+def _pod_series(metric, namespace, pod, workload, node, value, service=None):
+    labels = {"kube_cluster_name": CLUSTER, "kube_namespace_name": namespace, "kube_workload_type": "deployment",
+              "kube_workload_name": workload, "kube_deployment_name": workload, "kube_pod_name": pod,
+              "kube_node_name": node, "app": workload}
+    if service:
+        labels["kube_service_name"] = service
+    return {"metric": metric, "labels": labels, "value": value}
+
+
+def many_kube_pods(namespaces=MANY_NAMESPACES):
+    """Rows 7 and 7b: `namespaces` namespaces of 20 pods each (Deployment web, pods named alike everywhere), as
+    write_pod_list takes them."""
+    return ((n * PODS_PER_NAMESPACE + j, many_pod_name(j), many_namespace(n), MANY_APP, MANY_HASH)
+            for n in range(namespaces) for j in range(PODS_PER_NAMESPACE))
+
+
+def many_sysdig(namespaces=MANY_NAMESPACES):
+    """One series per pod of many_kube, each also labelled with its Service web (row 7b's objects)."""
+    return {"series": [_pod_series(METRIC, many_namespace(n), many_pod_name(j), MANY_APP, f"node-{j % 50}",
+                                   n % 100 + j / 4 + 1, service=MANY_APP)
+                       for n in range(namespaces) for j in range(PODS_PER_NAMESPACE)]}
+
+
+def huge_kube_pods(count=HUGE_POD_COUNT):
+    """Row 8: one namespace of `count` pods, as write_pod_list takes them."""
+    return ((i, huge_pod_name(i), HUGE_NAMESPACE, "huge", HUGE_HASH) for i in range(count))
+
+
+def huge_sysdig(count=HUGE_POD_COUNT):
+    return {"series": [_pod_series(METRIC, HUGE_NAMESPACE, huge_pod_name(i), "huge", f"node-{i % 50}",
+                                   (i % 1000) / 4 + 1) for i in range(count)]}
+
+
+def spread_sysdig(hpas=SPREAD_HPAS):
+    """Row 9: for each HPA's Service, one series (one pod) of each of its 10 metrics of its own."""
+    series = []
+    for h in range(hpas):
+        namespace, service = spread_target(h)
+        for k in range(SPREAD_METRICS_PER_HPA):
+            series.append(_pod_series(spread_metric(h, k), namespace, f"{service}-0", service, f"node-{h % 50}",
+                                      h % 100 + k + 0.5, service=service))
+    return {"series": series}
+
+
+def write(directory, name, document):
+    """One fixture document as compact JSON in `directory`; returns its path."""
+    path = os.path.join(directory, name + ".json")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(json.dumps(document, separators=(",", ":")))
+    return path
 
 
 def write_all(directory):

@@ -150,9 +150,9 @@ def sanitizer_reason(binary):
 class TimedDouble(double_process.DoubleProcess):
     """A double run through timed_double.py: the double unchanged, plus /_control/timings."""
 
-    def __init__(self, kind, fixture, token):
-        super().__init__(TIMED_DOUBLE, "--double", kind, "--token", token, "--fixture", fixture,
-                         token=token, start_timeout=120)
+    def __init__(self, kind, fixture, token, *flags, start_timeout=120):
+        super().__init__(TIMED_DOUBLE, "--double", kind, "--token", token, "--fixture", fixture, *flags,
+                         token=token, start_timeout=start_timeout)
         self.kind = kind
 
     def control_json(self, method, path, body=None):
@@ -173,6 +173,10 @@ class TimedDouble(double_process.DoubleProcess):
 
     def clear_requests(self):
         self.control_json("DELETE", "requests")
+
+    def concurrency(self, reset=False):
+        """{"in_flight", "peak"}: API requests being answered, and the most at once since the last reset."""
+        return self.control_json("DELETE" if reset else "GET", "concurrency")
 
     def clear_timings(self):
         self.control_json("DELETE", "timings")
@@ -358,10 +362,10 @@ class WrkResult:
         return ", ".join(f"{v} {k}" for k, v in bad.items()) if bad else ""
 
 
-def run_wrk(url, threads, connections, seconds, delay_ms=0):
+def run_wrk(url, threads, connections, seconds, delay_ms=0, timeout_s=5):
     """wrk with wrk_report.lua, which prints its summary as one JSON line; `delay_ms` paces every
     connection (one request, then that pause) for a fixed-rate run."""
-    argv = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "5s",
+    argv = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", f"{timeout_s}s",
             "--latency", "-s", WRK_SCRIPT, url]
     env = dict(os.environ, WRK_DELAY_MS=str(delay_ms))
     try:
@@ -544,3 +548,128 @@ def merged(histograms):
         out["sum"] += h["sum"]
         out["count"] += h["count"]
     return out
+
+
+def parse_samples(text):
+    """Every sample of a Prometheus text page: {(name, frozenset(labels)): value} (counters and gauges)."""
+    samples = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        match = SAMPLE_RE.match(line)
+        if not match:
+            continue
+        name, labels_text, value = match.groups()
+        try:
+            samples[(name, frozenset(LABEL_RE.findall(labels_text or "")))] = float(value)
+        except ValueError:
+            continue
+    return samples
+
+
+def sample_sum(samples, name, **labels):
+    """The sum of the samples of `name` whose labels include `labels`."""
+    wanted = set(labels.items())
+    return sum(v for (n, l), v in samples.items() if n == name and wanted <= set(l))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Threads, descriptors and connections of a process (/proc)
+# ---------------------------------------------------------------------------------------------------------
+
+def thread_count(pid):
+    try:
+        return len(os.listdir(f"/proc/{pid}/task"))
+    except OSError:
+        return None
+
+
+def fd_count(pid):
+    try:
+        return len(os.listdir(f"/proc/{pid}/fd"))
+    except OSError:
+        return None
+
+
+def socket_inodes(pid):
+    inodes = set()
+    try:
+        entries = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return inodes
+    for entry in entries:
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{entry}")
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    return inodes
+
+
+def connections_to(pid, port):
+    """Established TCP connections of process `pid` whose remote port is `port` (its sockets' inodes, looked up in
+    /proc/<pid>/net/tcp and tcp6)."""
+    mine = socket_inodes(pid)
+    count = 0
+    for table in ("tcp", "tcp6"):
+        try:
+            with open(f"/proc/{pid}/net/{table}") as f:
+                next(f)
+                for line in f:
+                    fields = line.split()
+                    # sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+                    if len(fields) > 9 and fields[3] == "01" and int(fields[2].rsplit(":", 1)[1], 16) == port \
+                            and fields[9] in mine:
+                        count += 1
+        except (OSError, StopIteration, ValueError):
+            continue
+    return count
+
+
+class ProcSampler:
+    """Samples a process in a thread until stopped: VmRSS every `rss_interval_s`; threads, open descriptors and
+    (with `port`) its connections to that port every `interval_s`. Keeps the highest of each and a time series
+    of the slower readings."""
+
+    def __init__(self, pid, port=None, interval_s=0.5, rss_interval_s=0.02, max_seconds=1800):
+        self.pid = pid
+        self.port = port
+        self.interval_s = interval_s
+        self.rss_interval_s = rss_interval_s
+        self.max_seconds = max_seconds
+        self.max = {"rss_kib": 0, "threads": 0, "fds": 0, "connections": 0}
+        self.series = []    # (seconds since start, threads, fds, connections, rss_kib)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        started = time.monotonic()
+        next_slow = started
+        while not self._stop.is_set() and time.monotonic() - started < self.max_seconds:
+            rss = proc_status_kib(self.pid, "VmRSS")
+            if rss is None:
+                return
+            self.max["rss_kib"] = max(self.max["rss_kib"], rss)
+            now = time.monotonic()
+            if now >= next_slow:
+                reading = {"threads": thread_count(self.pid), "fds": fd_count(self.pid),
+                           "connections": connections_to(self.pid, self.port) if self.port else 0}
+                for key, value in reading.items():
+                    if value is not None:
+                        self.max[key] = max(self.max[key], value)
+                self.series.append((round(now - started, 2), reading["threads"], reading["fds"],
+                                    reading["connections"], rss))
+                next_slow = now + self.interval_s
+            self._stop.wait(self.rss_interval_s)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(5)
+
+    def last(self):
+        return self.series[-1] if self.series else None

@@ -6,7 +6,7 @@ against load.
     /usr/bin/python3 bench/plot_benchmark.py run.json docs/images/benchmark.png
 
 Input: the JSON that bench/run_benchmark.py writes with --json (its `data.backend_calls` from row 2 and
-`data.load_sweep` from row 7, and the setup lines for the caption). Output: a PNG, 1600 x 700 pixels.
+`data.load_sweep` from row 3d, and the setup lines for the caption). Output: a PNG, 1600 x 700 pixels.
 
 matplotlib comes from Debian (python3-matplotlib, installed by scripts/install-deps.sh), so run it with Debian's
 /usr/bin/python3 when another python3 comes first on PATH. Exit codes: 0 written, 1 the input lacks what a panel
@@ -37,7 +37,7 @@ def draw_backend_calls(ax, calls):
     off = [c / per_wave for c in calls["cache_off"]]
     waves = range(1, len(on) + 1)
     width = 0.38
-    bars_off = ax.bar([w - width / 2 for w in waves], off, width, label="cache off (--cache-ttl=0)", color="#c44e52")
+    bars_off = ax.bar([w - width / 2 for w in waves], off, width, label="cache off (--cache-ttl=0; --merge-queries=false when the binary has it)", color="#c44e52")
     bars_on = ax.bar([w + width / 2 for w in waves], on, width, label="cache on (default 10 s TTL)", color="#4c72b0")
     for bars in (bars_off, bars_on):
         for bar in bars:
@@ -45,7 +45,7 @@ def draw_backend_calls(ax, calls):
                         ha="center", va="bottom", fontsize=8, xytext=(0, 2), textcoords="offset points")
     total_on, total_off = sum(calls["cache_on"]), sum(calls["cache_off"])
     ratio = f"{total_on / total_off:.3f}" if total_off else "n/a"
-    ax.set_title(f"Backend calls per API request\n{per_wave} HPAs reading {calls['distinct_queries']} queries per wave, "
+    ax.set_title(f"Row 2: backend calls per API request\n{per_wave} HPAs reading {calls['distinct_queries']} queries per wave, "
                  f"waves {calls['wave_gap_s']:g} s apart", fontsize=10)
     ax.set_xlabel("wave")
     ax.set_ylabel("Sysdig calls / API request")
@@ -76,7 +76,7 @@ def draw_load_sweep(ax, sweep):
                     fontsize=7, xytext=(-8, -12), textcoords="offset points", ha="right")
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_title(f"Latency against load: cached object GET, backend {sweep['backend_latency_ms']} ms\n"
+    ax.set_title(f"Row 3d: latency against load, cached object GET, backend {sweep['backend_latency_ms']} ms\n"
                  f"{sweep['seconds_per_level']} s per level", fontsize=10)
     ax.set_xlabel("answered requests / s")
     ax.set_ylabel("latency (ms)")

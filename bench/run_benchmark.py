@@ -34,6 +34,7 @@ import urllib.parse
 sys.dont_write_bytecode = True  # leave no __pycache__ in bench/ or test/
 import fixtures  # noqa: E402
 import harness  # noqa: E402
+import scale_rows  # noqa: E402
 from harness import HarnessError, mb  # noqa: E402
 
 SKIP = 77
@@ -46,7 +47,7 @@ MODES = {
     "full": {"wrk_threads": 2, "wrk_connections": 16, "rounds": 5, "warmup_s": 2, "throughput_s": 10,
              "paced_s": 15, "waves": 5, "big_requests": 10, "starts": 10, "sweep_s": 5},
 }
-# Row 7, latency against load: (connections, pause in ms after each answer); 0 is unpaced (as fast as the
+# Row 3d, latency against load: (connections, pause in ms after each answer); 0 is unpaced (as fast as the
 # connections go). Each paced level offers about connections * 1000 / (pause + latency) req/s: roughly 200,
 # 500, 1k, 2k, 4k and 10k, then the most the adapter answers on 16 connections.
 SWEEP = [(2, 10), (5, 10), (10, 10), (10, 4), (20, 4), (40, 3), (16, 0)]
@@ -132,6 +133,18 @@ def check_tools(binary):
         raise HarnessError(f"no adapter binary at {binary}: build it first (scripts/build.sh)")
 
 
+def binary_source(binary):
+    """"an export of commit X" when the binary's CMake tree was configured from a `git archive` export holding
+    .exported-commit (how a recorded run builds committed HEAD while others edit the checkout), else None."""
+    try:
+        with open(os.path.join(os.path.dirname(binary), "CMakeCache.txt")) as f:
+            home = next((line.split("=", 1)[1].strip() for line in f if line.startswith("CMAKE_HOME_DIRECTORY")), "")
+        with open(os.path.join(home, ".exported-commit")) as f:
+            return f"an export of commit {f.read().strip()}"
+    except (OSError, StopIteration):
+        return None
+
+
 def describe_setup(args, mode, binary):
     def run(*argv):
         try:
@@ -147,6 +160,9 @@ def describe_setup(args, mode, binary):
     commit = run("git", "rev-parse", "--short", "HEAD") or "?"
     if run("git", "status", "--porcelain", "--untracked-files=no"):
         commit += " + uncommitted changes"
+    source = binary_source(binary)
+    if source:
+        commit = f"{commit} (checkout); binary built from {source}"
     shown = os.path.relpath(binary, harness.ROOT) if binary.startswith(harness.ROOT + os.sep) else binary
     cpu = "?"
     with contextlib.suppress(OSError):
@@ -177,18 +193,27 @@ class Benchmark:
         self.latency_ms = args.latency_ms
         self.log = args.log
         self.rows = {
-            "1": Row("1", "throughput: cached object GET, TLS keep-alive (req/s)", "ratio >= 0.5"),
+            "1": Row("1", "throughput: cached object GET, TLS keep-alive (req/s)", "ratio >= 0.8"),
             "2": Row("2", "backend calls per API request, 100 HPAs / 10 queries", "ratio <= 0.1"),
             "3a": Row("3a", "own latency p50 at ~1k req/s (adapter histograms)", "info"),
             "3b": Row("3b", "own latency p99 at ~1k req/s (adapter histograms)", "<= 1 ms"),
             "3c": Row("3c", "cross-check: wrk p50 / p99 at ~1k req/s, backend 0 ms", "info"),
+            "3d": Row("3d", "latency against load: cached object GET, backend 0 ms", "info"),
             "4a": Row("4a", "RSS idle after start-up", "<= 15 MB"),
             "4b": Row("4b", "RSS while serving pods/* over 10,000 pods", "<= 40 MB"),
+            "4c": Row("4c", "32 connections reading pods/* over 10,000 pods (cached)", "RSS <= 60 MB; >= 4x 26.7/s"),
             "5": Row("5", "build the 10,000-pod answer (to first byte, less doubles)", "<= 20 ms"),
             "6": Row("6", "start-up: exec to first 200 from /readyz (median)", "<= 100 ms"),
-            "7": Row("7", "latency against load: cached object GET, backend 0 ms", "info"),
+            "7": Row("7", "1,000 namespaces x 20 pods, a pods/* HPA in each, 2 min",
+                     "threads <= 16; RSS <= 60 MB; first p99 <= 50 ms; p99 <= 5 ms; <= 0.05 calls/req"),
+            "7n": Row("7n", "row 7 with --pod-watch-scope=namespace (1,000 watches)", "info"),
+            "7b": Row("7b", "1,000 Services, an Object-metric HPA each, one metric",
+                      "<= 1 call per refresh; age <= 30 s"),
+            "8": Row("8", "pods/* over 100,000 pods in one namespace", "<= 200 ms; RSS <= 150 MB"),
+            "9": Row("9", "2,000 HPAs x 10 metrics of their own", "none over the 10 s deadline"),
         }
         self.data = {}   # the raw numbers behind the rows, for --json
+        self.scale = scale_rows.ScaleRows(self, mode)
 
     def say(self, message):
         if self.log:
@@ -204,6 +229,8 @@ class Benchmark:
         self.context = harness.client_context(self.cert)
         helptext = harness.adapter_help(self.binary)
         self.has_cache_flag = "--cache-ttl" in helptext
+        # Row 2's reference asks the backend once per request: merged queries (issue 11) would also save calls.
+        self.no_merge_flags = ("--merge-queries=false",) if "--merge-queries" in helptext else ()
         # Only what happens after SIGTERM: the adapters of rows 1-5 then stop at once instead of serving on for
         # the default 5 s. Row 6 starts the adapter without it and kills it.
         self.stop_flags = ("--shutdown-delay=0s",) if "--shutdown-delay" in helptext else ()
@@ -211,8 +238,8 @@ class Benchmark:
         self.sysdig = self.start_double("sysdig", self.fixtures["small_sysdig"], harness.SYSDIG_TOKEN)
         self.sysdig.set_latency(self.latency_ms)
 
-    def start_double(self, kind, fixture, token):
-        double = harness.TimedDouble(kind, fixture, token)
+    def start_double(self, kind, fixture, token, *flags, start_timeout=120):
+        double = harness.TimedDouble(kind, fixture, token, *flags, start_timeout=start_timeout)
         self.stack.callback(double.stop)
         return double
 
@@ -309,8 +336,8 @@ class Benchmark:
         harness.stop_adapter(adapter)
 
         if self.has_cache_flag:
-            self.say("adapter B: --cache-ttl=0; row 2: sync waves, cache off")
-            adapter_off = self.start_adapter(self.sysdig, "--cache-ttl=0")
+            self.say(f"adapter B: --cache-ttl=0 {' '.join(self.no_merge_flags)}; row 2: sync waves, cache off")
+            adapter_off = self.start_adapter(self.sysdig, "--cache-ttl=0", *self.no_merge_flags)
             off_calls, off_requests = self.sync_waves(adapter_off)
             harness.stop_adapter(adapter_off)
             on, off = sum(on_calls), sum(off_calls)
@@ -318,7 +345,8 @@ class Benchmark:
             row2.reference = f"cache off {off / off_requests:.3f} ({off} / {off_requests})"
             row2.ratio = ratio_text(on, off, 3)
             row2.judge(off > 0 and on / off <= 0.1)
-            row2.notes.append(f"calls per wave, cache on {on_calls}, cache off {off_calls}; {HPAS} requests per "
+            row2.notes.append(f"calls per wave, cache on {on_calls}, cache off {off_calls} (--cache-ttl=0 "
+                              f"{' '.join(self.no_merge_flags)}); {HPAS} requests per "
                               f"wave over {len(fixtures.DEPLOYMENTS)} paths, waves {WAVE_GAP_S} s apart, "
                               f"{self.latency_ms} ms backend latency. Later waves fall inside the cache TTL; real "
                               f"HPA waves come 15 s apart, past the default 10 s TTL, so each would be like the "
@@ -332,7 +360,12 @@ class Benchmark:
         self.row_memory_and_big_answer(nginx_idle_kib, nginx_idle_pss, nginx_processes)
         self.nginx.stop()
         self.row_startup()
-        return [self.rows[k] for k in ("1", "2", "3a", "3b", "3c", "4a", "4b", "5", "6", "7")]
+        # Issue 11's rows (bench/scale_rows.py): each starts its own doubles and adapters.
+        self.scale.run_many_namespaces()
+        self.scale.run_spread()
+        self.scale.run_huge_namespace()
+        return [self.rows[k] for k in ("1", "2", "3a", "3b", "3c", "3d", "4a", "4b", "4c", "5", "6", "7", "7n", "7b",
+                                       "8", "9")]
 
     def row_throughput(self, adapter, body_bytes):
         row = self.rows["1"]
@@ -355,7 +388,7 @@ class Benchmark:
         row.measured = f"{a:,.0f}"
         row.reference = f"nginx {n:,.0f}"
         row.ratio = f"{ratio:.2f}"
-        row.judge(ratio >= 0.5)
+        row.judge(ratio >= 0.8)   # issue 11 raised it from 0.5
         row.notes.append(f"wrk -t{s['wrk_threads']} -c{s['wrk_connections']}, {s['rounds']} round(s) of "
                          f"{s['throughput_s']} s each for the adapter then nginx (each after {s['warmup_s']} s "
                          f"warm-up); req/s are medians, the ratio is the median of the per-round ratios "
@@ -451,15 +484,15 @@ class Benchmark:
                          + (f"; adapter errors: {run.error_text()}" if run.error_text() else ""))
 
     def row_load_sweep(self, adapter):
-        """Row 7: the cached object GET at rising offered load, backend latency 0 (as 3c): wrk's client-side
+        """Row 3d: the cached object GET at rising offered load, backend latency 0 (as 3c): wrk's client-side
         percentiles and the adapter's own (its request histogram, across each level)."""
-        row = self.rows["7"]
+        row = self.rows["3d"]
         path = object_path(fixtures.DEPLOYMENTS[0])
         levels = []
         self.sysdig.set_latency(0)
         try:
             for connections, delay_ms in SWEEP:
-                self.say(f"row 7: {connections} connections, {delay_ms} ms pause")
+                self.say(f"row 3d: {connections} connections, {delay_ms} ms pause")
                 before = self.scrape(adapter)
                 run = self.wrk(adapter.port, path, self.settings["sweep_s"], threads=1 if connections <= 10 else 2,
                                connections=connections, delay_ms=delay_ms)
@@ -538,6 +571,7 @@ class Benchmark:
             after_kib = harness.proc_status_kib(pid, "VmRSS")
         finally:
             client.close()
+        self.scale.row_concurrent_big(adapter, kube, BIG_PATH)
         harness.stop_adapter(adapter)
         kube.stop()
         sysdig_big.stop()
@@ -556,6 +590,7 @@ class Benchmark:
                     nginx_first.append(answer.first_byte_s)
         finally:
             nginx_client.close()
+        self.scale.finish_concurrent_big(self.nginx.port, NGINX_BIG_PATH)
 
         r4a.measured = f"{mb(idle_kib):.1f} MB"
         r4a.reference = f"nginx {mb(nginx_idle_kib):.1f} MB"
