@@ -75,7 +75,7 @@ TEST_CASE("read_metric: refusals become the metric's error, a missing metrics.k8
   CHECK_THAT(*down.error, Catch::Contains("connection refused"));
 }
 
-TEST_CASE("--what-if values") {
+TEST_CASE("what-if values (--what-if) replace what was read") {
   auto values = parse_what_if("net.http.request.count=900,cpu=250m");
   CHECK(values.at("net.http.request.count") == 900000);
   CHECK(values.at("cpu") == 250);
