@@ -534,6 +534,13 @@ void PodCache::install_cluster(PodSnapshot snapshot, const std::shared_ptr<Feed>
     std::string space = pod.namespace_;
     by_namespace[space].push_back(std::move(pod));
   }
+  // The feed is current before any store points at it: a request in between must not find it stale.
+  {
+    std::lock_guard lock(feed->mutex);
+    feed->resource_version = snapshot.resource_version;
+    feed->current_until = Clock::now();
+    feed->gone = false;
+  }
   std::vector<std::shared_ptr<Feed>> replaced;
   {
     std::lock_guard lock(mutex_);
@@ -551,12 +558,6 @@ void PodCache::install_cluster(PodSnapshot snapshot, const std::shared_ptr<Feed>
       store->feed = feed;
     }
     cluster_listed_ = true;
-  }
-  {
-    std::lock_guard lock(feed->mutex);
-    feed->resource_version = snapshot.resource_version;
-    feed->current_until = Clock::now();
-    feed->gone = false;
   }
   // The namespaces' own watches end: the cluster's keeps their pods from now on.
   for (auto& old : replaced) {
