@@ -45,14 +45,6 @@ void print_request(const http::OutgoingRequest& request, std::ostream& out) {
   if (!request.body.empty()) out << "\n" << request.body << "\n";
 }
 
-server::HttpRequest api_get(const std::string& path) {
-  server::HttpRequest request;
-  request.method = "GET";
-  request.target = path;
-  request.peer = std::make_shared<server::PeerCertificates>();
-  return request;
-}
-
 routing::RouteOptions route_options(const AdapterOptions& options) {
   routing::RouteOptions r;
   r.legacy_workload_names = options.legacy_workload_names;
@@ -133,6 +125,14 @@ class Explainer {
 };
 
 }  // namespace
+
+server::HttpRequest api_get(const std::string& path) {
+  server::HttpRequest request;
+  request.method = "GET";
+  request.target = path;
+  request.peer = std::make_shared<server::PeerCertificates>();
+  return request;
+}
 
 int run_explain(const AdapterOptions& options, const std::string& api_path, std::ostream& out, std::ostream& err) {
   std::mutex mutex;

@@ -8,6 +8,7 @@
 
 #include "cmd/backend_set.h"
 #include "cmd/cluster_connection.h"
+#include "cmd/operator_commands.h"
 #include "lib/apiserver/api_handler.h"
 #include "lib/hpa/cluster_reads.h"
 #include "lib/hpa/report_writer.h"
@@ -64,14 +65,6 @@ std::string read_file(const std::string& path) {
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
-}
-
-server::HttpRequest api_get(const std::string& path) {
-  server::HttpRequest request;
-  request.method = "GET";
-  request.target = path;
-  request.peer = std::make_shared<server::PeerCertificates>();
-  return request;
 }
 
 // Without a cluster: the pods named in the metric answers, plus stand-ins up to the replica
