@@ -10,8 +10,8 @@ pods/* with label selectors, external metrics, discovery, and bad input (malform
 selectors, a wrong method) with unique not-found names mixed in. Every answer is checked against what the
 fixtures served by the doubles imply (bench/fixtures.py: soak_sysdig, soak_kube, SOAK_RULES): the status code;
 for 200s the whole document (values, item names and counts, described objects; timestamps must be the
-evaluation time); for errors the Status code and reason. `--cache-ttl` (default 1s) keeps backend calls
-happening during the run.
+evaluation time, reused for at most one cache TTL or, for a merged query, one `--refresh-interval`); for errors
+the Status code and reason. `--cache-ttl` (default 1s) keeps backend calls happening during the run.
 
 It prints VmRSS at start, after the warm-up and at the end, the requests done and the rate reached, errors by
 kind, wrong answers (request, expected, got) and client-side latency percentiles. At the end it stops the
@@ -375,7 +375,8 @@ def check(case, status, body, received, ttl_s):
             stamp = item.pop("timestamp", None) if isinstance(item, dict) else None
             if not isinstance(stamp, str) or not TIMESTAMP_RE.fullmatch(stamp):
                 return "wrong timestamp", f"item timestamp {stamp!r} is not RFC 3339 UTC seconds"
-            # Values are evaluated --query-offset in the past and may be reused for one cache TTL.
+            # Values are evaluated --query-offset in the past and may be reused for one cache TTL, or for one
+            # --refresh-interval when a merged query (the default) answers them.
             age = received - QUERY_OFFSET_S - epoch_of(stamp)
             if not -2 <= age <= ttl_s + TIMESTAMP_SLACK_S:
                 return "wrong timestamp", (f"item timestamp {stamp} is {age:+.1f} s off the evaluation time "
@@ -558,7 +559,8 @@ def sanitizer_environment():
 class Soak:
     def __init__(self, args, binary, tmp, stack):
         self.args, self.binary, self.tmp, self.stack = args, binary, tmp, stack
-        self.ttl_s = parse_seconds(args.cache_ttl)
+        # How long an answer may be reused: the cache TTL, or a merged query's refresh interval.
+        self.ttl_s = max(parse_seconds(args.cache_ttl), parse_seconds(args.refresh_interval))
 
     def say(self, message):
         if self.args.log:
@@ -582,6 +584,7 @@ class Soak:
         kubeconfig = self.kube.write_kubeconfig(os.path.join(self.tmp, "kubeconfig"))
         rules = self.write("rules.yaml", fixtures.SOAK_RULES)
         self.flags = ["--config", rules, "--kubeconfig", kubeconfig, "--cache-ttl", self.args.cache_ttl,
+                      "--refresh-interval", self.args.refresh_interval,
                       "--cache-max-entries", str(CACHE_MAX_ENTRIES), "--discovery-interval", DISCOVERY_INTERVAL]
         self.say(f"adapter: {self.binary} {' '.join(self.flags)}")
         self.adapter = harness.start_adapter(self.binary, cert, key, self.sysdig, *self.flags)
@@ -846,6 +849,8 @@ def main(argv=None):
                         help="seconds before the RSS baseline and the latency record (default 10%% of the duration, "
                              "5 to 60 s, at most half the duration)")
     parser.add_argument("--cache-ttl", default="1s", help="the adapter's --cache-ttl (default 1s)")
+    parser.add_argument("--refresh-interval", default="10s",
+                        help="the adapter's --refresh-interval for merged queries (default 10s, the adapter's own)")
     parser.add_argument("--no-rss-check", dest="rss_check", action="store_false",
                         help="do not fail on RSS growth (always off for a sanitizer build)")
     parser.add_argument("--rss-limit", type=float, default=10.0,
@@ -859,6 +864,7 @@ def main(argv=None):
         parser.error("--warmup must be shorter than --duration")
     try:
         ttl = parse_seconds(args.cache_ttl)
+        parse_seconds(args.refresh_interval)
     except ValueError as e:
         parser.error(str(e))
     if ttl <= 0:
