@@ -34,7 +34,7 @@ class Result:
     done: float          # last body byte read (or the error)
     status: int          # 0: no answer (error says why)
     error: str = ""
-    body: bytes = b""    # only with keep_bodies
+    body: bytes = b""    # with keep_bodies, and of every answer other than 200
     new_connection: bool = False
 
     @property
@@ -79,7 +79,7 @@ class Connection:
             done = time.perf_counter()
             if headers.get("connection", "").lower() == "close":
                 await self.close()
-            return Result(tag, path, due, sent, first, done, status, body=body if keep_body else b"",
+            return Result(tag, path, due, sent, first, done, status, body=body if keep_body or status != 200 else b"",
                           new_connection=fresh)
         except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, ssl.SSLError, ValueError) as e:
             now = time.perf_counter()
@@ -159,8 +159,9 @@ async def _run_schedule(port, context, schedule, connection_count, timeout_s, ke
 
 
 def run_hpas(port, context, hpas, period_s, duration_s, timeout_s=60, bound_s=None):
-    """hpas: [(offset in the period, [paths])]: each HPA syncs at start + offset + k * period_s while that is
-    before duration_s, asking its paths one after the other on its own connection. Returns (results, start)."""
+    """hpas: [(offset in the period, [paths])]: each HPA syncs at start + offset + k * period_s, asking its paths
+    one after the other on its own connection, until duration_s: then no HPA sends another request, and those in
+    flight are awaited (each at most timeout_s). Returns (results, start)."""
     return asyncio.run(_run_hpas(port, context, hpas, period_s, duration_s, timeout_s, bound_s))
 
 
@@ -180,6 +181,8 @@ async def _run_hpas(port, context, hpas, period_s, duration_s, timeout_s, bound_
                 if wait > 0:
                     await asyncio.sleep(wait)
                 for path in paths:
+                    if time.perf_counter() - start >= duration_s:
+                        return   # the run is over: what is in flight is awaited, nothing new is asked
                     results.append(await connection.get(path, (number, sync), due, False))
                     due = time.perf_counter()   # the next metric is due as soon as this one is answered
                 sync += 1
@@ -188,7 +191,7 @@ async def _run_hpas(port, context, hpas, period_s, duration_s, timeout_s, bound_
 
     tasks = [asyncio.create_task(hpa(n, offset, paths)) for n, (offset, paths) in enumerate(hpas)]
     try:
-        await asyncio.wait_for(asyncio.gather(*tasks), bound_s or duration_s + timeout_s * 10 + 60)
+        await asyncio.wait_for(asyncio.gather(*tasks), bound_s or duration_s + timeout_s + 60)
     except asyncio.TimeoutError:
         pass
     return results, start

@@ -37,7 +37,9 @@ def draw_backend_calls(ax, calls):
     off = [c / per_wave for c in calls["cache_off"]]
     waves = range(1, len(on) + 1)
     width = 0.38
-    bars_off = ax.bar([w - width / 2 for w in waves], off, width, label="cache off (--cache-ttl=0; --merge-queries=false when the binary has it)", color="#c44e52")
+    bars_off = ax.bar([w - width / 2 for w in waves], off, width,
+                      label="cache off (--cache-ttl=0, and --merge-queries=false when the binary has it)",
+                      color="#c44e52")
     bars_on = ax.bar([w + width / 2 for w in waves], on, width, label="cache on (default 10 s TTL)", color="#4c72b0")
     for bars in (bars_off, bars_on):
         for bar in bars:

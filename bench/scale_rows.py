@@ -1,4 +1,4 @@
-"""The rows of issue 11 (big clusters) for bench/run_benchmark.py: many namespaces on fixed threads (7, 7n), backend
+"""The rows of issue 11 (big clusters) for bench/run_benchmark.py: many namespaces on fixed threads (7, 7n, 7c), backend
 calls per metric instead of per HPA (7b), one namespace of 100,000 pods (8), many HPAs on metrics of their own (9),
 and 32 connections reading a 10,000-pod answer (4c). docs/benchmarks.md says what each measures.
 
@@ -31,7 +31,7 @@ BOOKMARK_INTERVAL_S = 60   # the Kubernetes double's bookmarks, as the real API 
 METRICS_POLL_S = 2         # /metrics and the Sysdig double's request count, sampled during a row
 
 # Per mode: the sizes and lengths of these rows. Short mode runs smaller versions (judged "info": the goals are
-# set for the full sizes); rows 7n and 8 are full only.
+# set for the full sizes); rows 7n, 7c and 8 are full only.
 SCALE = {
     "short": {"namespaces": 100, "many_s": 16, "services": 100, "services_s": 26, "spread_hpas": 200,
               "spread_s": 16, "concurrent_s": 5, "namespace_scope_s": 0, "huge_pods": 0, "huge_requests": 0},
@@ -58,11 +58,29 @@ def p(values, q):
 
 
 def statuses(results):
+    """"200: 7999, 503: 1 (the first one's message)" for a list of hpa_load results."""
     counts = {}
     for r in results:
         key = str(r.status) if r.status else r.error or "error"
         counts[key] = counts.get(key, 0) + 1
-    return ", ".join(f"{k}: {v}" for k, v in sorted(counts.items()))
+    text = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items()))
+    failed = next((r for r in results if r.status not in (0, 200)), None)
+    if failed is not None:
+        try:
+            message = json.loads(failed.body).get("message", "")
+        except ValueError:
+            message = failed.body[:200].decode("utf-8", "replace")
+        text += f" (the first {failed.status}: {message[:300]})"
+    return text
+
+
+def handed_off(poller):
+    """How many requests the adapter handed from its I/O thread to a worker during the row (its counter's change
+    between the poller's first and last reading), or None when the binary has no such counter."""
+    readings = [r.get("handed_off") for _, r, _ in poller.series if r.get("handed_off") is not None]
+    if len(readings) < 2 or max(readings) == 0:
+        return None
+    return readings[-1] - readings[0]
 
 
 class MetricsPoller:
@@ -86,7 +104,8 @@ class MetricsPoller:
                ("cluster_wide", "sysdig_metrics_adapter_pod_cache", {"value": "cluster_wide"}),
                ("waiting_for_slot", "sysdig_metrics_adapter_backend_calls_waiting_for_slot", {}),
                ("slot_timeouts", "sysdig_metrics_adapter_backend_slot_timeouts_total", {}),
-               ("in_flight", "sysdig_metrics_adapter_requests_in_flight", {}))
+               ("in_flight", "sysdig_metrics_adapter_requests_in_flight", {}),
+               ("handed_off", "sysdig_metrics_adapter_requests_handed_off_total", {}))
 
     def _run(self):
         started = time.monotonic()
@@ -197,8 +216,11 @@ class ScaleRows:
             if self.size["namespace_scope_s"]:
                 self.row_pods_hpas("7n", kube, sysdig, kubeconfig, n, self.size["namespace_scope_s"],
                                    "--pod-watch-scope=namespace")
+                self.row_pods_hpas("7c", kube, sysdig, kubeconfig, n, self.size["namespace_scope_s"],
+                                   "--pod-watch-scope=cluster")
             else:
-                self.b.rows["7n"].not_available("full mode only")
+                for key in ("7n", "7c"):
+                    self.b.rows[key].not_available("full mode only")
             self.row_services("7b", sysdig, self.size["services"], self.size["services_s"])
         finally:
             kube.stop()
@@ -274,7 +296,8 @@ class ScaleRows:
             f"latency (client side: request written .. answer read, TLS over loopback): first request in a "
             f"namespace p50 {ms(p(first, 50))} / p99 {ms(p(first, 99))} / max {ms(max(first, default=None))} "
             f"({len(first)}); later p50 {ms(p(later, 50), 2)} / p99 {ms(p(later, 99), 2)} / max "
-            f"{ms(max(later, default=None))} ({len(later)}); all p99 {ms(p(everything, 99), 2)}; adapter histogram "
+            f"{ms(max(later, default=None))} ({len(later)}); all p99 {ms(p(everything, 99), 2)}; handed off to a "
+            f"worker: {handed_off(poller) if handed_off(poller) is not None else 'n/a'}; adapter histogram "
             f"(kind selector) p50 {ms(own and own[50], 3)} / p99 {ms(own and own[99], 3)}; requests sent late "
             f"(every connection busy) p99 {ms(p(late, 99))}; answers {statuses(results)}")
         row.notes.append(
@@ -365,7 +388,8 @@ class ScaleRows:
             f"time = {bound} s + {refresh_s:.2f} s (+1 s: whole-second timestamps); "
             f"sysdig_metrics_adapter_served_value_age_seconds: {age_hist['count'] if age_hist else 0:.0f} "
             f"observations, {over_bound if over_bound is not None else 'n/a'} above {bound} s; latency p50 "
-            f"{ms(p([r.seconds for r in ok], 50), 2)} / p99 {ms(p([r.seconds for r in ok], 99), 2)}")
+            f"{ms(p([r.seconds for r in ok], 50), 2)} / p99 {ms(p([r.seconds for r in ok], 99), 2)}; handed off to a "
+            f"worker: {handed_off(poller) if handed_off(poller) is not None else 'n/a'}")
         row.notes.append(resources)
         self.b.data.setdefault("scale", {})[key] = {
             "services": services, "seconds": seconds, "requests": len(results), "backend_calls": calls,
@@ -522,7 +546,7 @@ class ScaleRows:
             f"backend: {calls:,} Sysdig value queries, at most {peak} at once at the double; "
             f"sysdig_metrics_adapter_backend_calls_waiting_for_slot max {waiting_max:.0f} (sampled every 0.5 s on "
             f"the plain port), backend_slot_timeouts_total +{timeouts:.0f}; requests_in_flight max "
-            f"{in_flight_max:.0f}")
+            f"{in_flight_max:.0f}; handed off to a worker: {handed_off(poller) if handed_off(poller) is not None else 'n/a'}")
         row.notes.append(resources)
         self.b.data.setdefault("scale", {})["9"] = {
             "hpas": hpas, "seconds": seconds, "answers": len(results), "over_deadline": len(over),
