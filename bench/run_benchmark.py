@@ -304,6 +304,8 @@ class Benchmark:
     # -- the rows --------------------------------------------------------------------------------------------
     def run(self):
         self.setup()
+        if self.args.scale_only:
+            return self.run_scale()
         row1, row2 = self.rows["1"], self.rows["2"]
 
         self.say("adapter A: defaults")
@@ -361,12 +363,14 @@ class Benchmark:
         self.row_memory_and_big_answer(nginx_idle_kib, nginx_idle_pss, nginx_processes)
         self.nginx.stop()
         self.row_startup()
-        # Issue 11's rows (bench/scale_rows.py): each starts its own doubles and adapters.
+        return [self.rows[k] for k in ("1", "2", "3a", "3b", "3c", "3d", "4a", "4b", "4c", "5", "6")] + self.run_scale()
+
+    def run_scale(self):
+        """Issue 11's rows (bench/scale_rows.py): each starts its own doubles and adapters."""
         self.scale.run_many_namespaces()
         self.scale.run_spread()
         self.scale.run_huge_namespace()
-        return [self.rows[k] for k in ("1", "2", "3a", "3b", "3c", "3d", "4a", "4b", "4c", "5", "6", "7", "7n", "7c",
-                                       "7b", "8", "9")]
+        return [self.rows[k] for k in ("7", "7n", "7c", "7b", "8", "9")]
 
     def row_throughput(self, adapter, body_bytes):
         row = self.rows["1"]
@@ -670,6 +674,8 @@ def main(argv=None):
     parser.add_argument("--latency-ms", type=int, default=50, help="latency the Sysdig double adds (default 50)")
     parser.add_argument("--binary", default=os.environ.get("SMA_BINARY", DEFAULT_BINARY),
                         help="the adapter binary (default build/sysdig-metrics-adapter, or $SMA_BINARY)")
+    parser.add_argument("--scale-only", action="store_true",
+                        help="only the big-cluster rows (7, 7n, 7c, 7b, 8, 9), without nginx and wrk")
     parser.add_argument("--quiet", dest="log", action="store_false", help="no progress lines on stderr")
     parser.add_argument("--json", metavar="FILE",
                         help="also write the setup, the rows and their raw numbers as JSON (bench/plot_benchmark.py)")

@@ -1,5 +1,6 @@
 // sysdig-metrics-adapter: serves the Kubernetes custom and external metrics APIs.
 // Wires flags to objects; everything with behaviour lives in lib/ and providers/.
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <iostream>
@@ -101,6 +102,12 @@ int serve(const cmd::AdapterOptions& o) {
   server_options.cert_file = o.tls_cert_file;
   server_options.key_file = o.tls_private_key_file;
   server_options.shutdown_grace = o.shutdown_grace;
+  // A worker waits on its backend call; with fewer workers than backend slots the slots beyond the
+  // workers could never be used and requests would queue without a deadline. No cap (0) still
+  // stops at 1,024 threads.
+  std::size_t slots = std::stoul(o.max_backend_concurrency);
+  server_options.max_worker_threads =
+      server_options.worker_threads + static_cast<int>(slots == 0 ? 1024 : std::min<std::size_t>(slots, 1024));
   server_options.on_certificate_event = [](const std::string& event) {
     bool rejected = event.find("rejected") != std::string::npos;
     telemetry::log(rejected ? telemetry::LogLevel::Error : telemetry::LogLevel::Info, event);

@@ -180,14 +180,13 @@ void HttpsConnection::run_handler(WireRequest request) {
     if (answered) return respond(to_wire_response(std::move(*answered), framing));
   }
   context_->in_flight.begin();
-  asio::post(context_->workers,
-             [self = shared_from_this(), framing, handler_request = std::move(handler_request)] {
-               HttpResponse response = call_handler(self->context_->handler, handler_request);
-               asio::post(self->strand_, [self, framing, response = std::move(response)]() mutable {
-                 self->respond(to_wire_response(std::move(response), framing));
-               });
-               self->context_->in_flight.end();
-             });
+  context_->workers.post([self = shared_from_this(), framing, handler_request = std::move(handler_request)] {
+    HttpResponse response = call_handler(self->context_->handler, handler_request);
+    asio::post(self->strand_, [self, framing, response = std::move(response)]() mutable {
+      self->respond(to_wire_response(std::move(response), framing));
+    });
+    self->context_->in_flight.end();
+  });
 }
 
 void HttpsConnection::respond_with_error(int code, const char* reason, const char* message) {

@@ -10,7 +10,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <boost/system/error_code.hpp>
 #include <boost/system/system_error.hpp>
 #include <chrono>
@@ -25,6 +24,7 @@
 #include "lib/server/https_connection.h"
 #include "lib/server/serving_certificate.h"
 #include "lib/server/serving_context.h"
+#include "lib/server/worker_pool.h"
 
 namespace sma::server {
 namespace {
@@ -68,7 +68,7 @@ struct HttpsServer::Impl {
 
   // Declared in dependency order; tear_down() destroys them in reverse.
   std::shared_ptr<ServingContext> context;
-  std::optional<asio::thread_pool> workers;
+  std::optional<WorkerPool> workers;
   std::optional<asio::io_context> io;
   // Set by start() before any io thread runs, reset by tear_down() after they all returned: the
   // accept path reads it without a lock. reload_certificate() may run on any thread at any time.
@@ -99,8 +99,10 @@ void HttpsServer::Impl::start() {
     throw;
   }
 
-  workers.emplace(static_cast<std::size_t>(std::max(1, options.worker_threads)));
-  context = std::make_shared<ServingContext>(options, std::move(handler), workers->get_executor());
+  workers.emplace(static_cast<std::size_t>(std::max(1, options.worker_threads)),
+                  static_cast<std::size_t>(std::max(options.worker_threads, options.max_worker_threads)),
+                  options.worker_idle_exit);
+  context = std::make_shared<ServingContext>(options, std::move(handler), *workers);
   keep_io_running.emplace(io->get_executor());
   running = true;
   accept_next();

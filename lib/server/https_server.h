@@ -62,7 +62,11 @@ struct HttpsServerOptions {
   std::chrono::milliseconds handshake_timeout{10000};
   std::chrono::milliseconds shutdown_grace{10000};  // how long stop() lets handlers finish
   int io_threads = 1;
+  // Handlers may block (backend calls), so the pool grows past worker_threads while every thread
+  // is busy, up to max_worker_threads; a thread beyond worker_threads idle for worker_idle_exit ends.
   int worker_threads = 4;
+  int max_worker_threads = 4;
+  std::chrono::milliseconds worker_idle_exit{30000};
   // Answers what it can on the I/O thread (a cache hit), saving the hand-off to a worker; empty:
   // every request goes to the workers.
   FastHandler fast_handler;

@@ -1,7 +1,6 @@
 // What the server and every connection it accepted share, and the bookkeeping stop() relies on.
 #pragma once
 
-#include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <memory>
@@ -9,6 +8,7 @@
 #include <unordered_map>
 
 #include "lib/server/https_server.h"
+#include "lib/server/worker_pool.h"
 
 namespace sma::server {
 
@@ -45,12 +45,12 @@ class ConnectionRegistry {
 
 struct ServingContext {
   ServingContext(HttpsServerOptions options_in, RequestHandler handler_in,
-                 boost::asio::thread_pool::executor_type workers_in)
+                 WorkerPool& workers_in)
       : options(std::move(options_in)), handler(std::move(handler_in)), workers(workers_in) {}
 
   const HttpsServerOptions options;
   const RequestHandler handler;
-  const boost::asio::thread_pool::executor_type workers;  // where handlers run
+  WorkerPool& workers;  // where handlers run; outlives the context
   InFlightHandlers in_flight;
   ConnectionRegistry connections;
 };

@@ -1,0 +1,52 @@
+// The threads API handlers run on. A handler may block for as long as its request's deadline (a
+// backend call, a wait for a backend slot), so a fixed handful of threads would cap the backend
+// calls in flight at that handful and leave the rest queued without a deadline. The pool keeps
+// `core` threads, starts another whenever a task finds none idle (up to `max`), and lets a thread
+// beyond `core` end after `idle_exit` without work: an idle adapter stays at `core` threads.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace sma::server {
+
+class WorkerPool {
+ public:
+  WorkerPool(std::size_t core, std::size_t max, std::chrono::milliseconds idle_exit);
+  ~WorkerPool();  // join()
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+
+  // Runs `task` on a pool thread; once join() began, runs nothing more.
+  void post(std::function<void()> task);
+  // Runs what is queued, then ends every thread and waits for it.
+  void join();
+
+  std::size_t threads() const;       // alive now
+  std::size_t peak_threads() const;  // most alive at once so far
+
+ private:
+  void start_thread();  // mutex_ held
+  void run();
+
+  const std::size_t core_;
+  const std::size_t max_;
+  const std::chrono::milliseconds idle_exit_;
+  mutable std::mutex mutex_;
+  std::condition_variable work_;
+  std::deque<std::function<void()>> queue_;
+  std::vector<std::thread> threads_;      // joined by join(); ended ones wait there
+  std::vector<std::thread::id> ended_;    // threads that left run() and may be joined now
+  std::size_t alive_ = 0;
+  std::size_t idle_ = 0;  // alive and not running a task
+  std::size_t peak_ = 0;
+  bool joining_ = false;
+};
+
+}  // namespace sma::server
