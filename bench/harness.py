@@ -627,10 +627,20 @@ def connections_to(pid, port):
     return count
 
 
+def cpu_seconds(pid):
+    """User plus system CPU time the process used so far, in seconds; None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class ProcSampler:
     """Samples a process in a thread until stopped: VmRSS every `rss_interval_s`; threads, open descriptors and
     (with `port`) its connections to that port every `interval_s`. Keeps the highest of each and a time series
-    of the slower readings."""
+    of the slower readings, and when it started with the process's CPU time then (for CPU used since)."""
 
     def __init__(self, pid, port=None, interval_s=0.5, rss_interval_s=0.02, max_seconds=1800):
         self.pid = pid
@@ -640,6 +650,8 @@ class ProcSampler:
         self.max_seconds = max_seconds
         self.max = {"rss_kib": 0, "threads": 0, "fds": 0, "connections": 0}
         self.series = []    # (seconds since start, threads, fds, connections, rss_kib)
+        self.started_at = None     # time.monotonic() at start
+        self.cpu_at_start = None   # cpu_seconds(pid) at start
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -664,6 +676,7 @@ class ProcSampler:
             self._stop.wait(self.rss_interval_s)
 
     def __enter__(self):
+        self.started_at, self.cpu_at_start = time.monotonic(), cpu_seconds(self.pid)
         self._thread.start()
         return self
 

@@ -183,6 +183,11 @@ class ScaleRows:
             text += f", pod cache watches_open max {watches:.0f}"
         text += (f"; RSS max {mb(sampler.max['rss_kib']):.1f} MB sampled every {sampler.rss_interval_s * 1000:g} ms "
                  f"(VmHWM {mb(hwm or 0):.1f} MB, end {mb(last[4] or 0):.1f} MB)")
+        cpu = harness.cpu_seconds(pid)
+        if cpu is not None and sampler.cpu_at_start is not None:
+            # CPU used since the sampler started, as a share of one core (the sizing table's requests).
+            used, seconds = cpu - sampler.cpu_at_start, time.monotonic() - sampler.started_at
+            text += f"; CPU {used:.1f} s in {seconds:.0f} s ({used / seconds * 1000:.0f} millicores)"
         return text
 
     def adapter_histogram(self, before, after, kind):
