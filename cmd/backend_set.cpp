@@ -5,6 +5,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "lib/api/no_wait.h"
 #include "lib/telemetry/log.h"
 #include "lib/telemetry/self_metrics.h"
 #include "providers/exec/exec_call.h"
@@ -160,6 +161,7 @@ providers::Transport BackendSet::guarded(std::function<http::FetchResult(const h
                                          const std::string& backend_name) {
   providers::BackendSlots* slots = slots_.get();
   auto send = [raw = std::move(raw), slots, backend_name](const http::OutgoingRequest& request) {
+    api::WaitScope waiting;  // for a slot, then for the answer
     // Held until the answer is read; throws MetricsError(Unavailable) when none frees in time.
     auto slot = slots->acquire(request.deadline);
     auto& metrics = telemetry::SelfMetrics::instance();

@@ -36,7 +36,7 @@ class QueryBatcher {
   // exception of the call reaches every member.
   std::shared_ptr<const Result> submit(const std::string& key, const Names& names, const Run& run) {
     if (window_.count() <= 0) return run(names);
-    api::check_may_wait();  // a batch waits out its window
+    api::WaitScope waiting;  // a batch waits out its window
     std::shared_ptr<Batch> batch;
     {
       std::unique_lock lock(mutex_);

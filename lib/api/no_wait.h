@@ -30,4 +30,38 @@ inline void check_may_wait() {
   if (!may_wait()) throw WouldBlock{};
 }
 
+// Told when its thread starts and stops waiting: the worker pool starts another thread only while
+// its threads wait (on a backend, a list, a call in flight), not while they compute.
+class WaitObserver {
+ public:
+  virtual void wait_began() = 0;
+  virtual void wait_ended() = 0;
+
+ protected:
+  ~WaitObserver() = default;
+};
+
+namespace detail {
+inline thread_local WaitObserver* wait_observer = nullptr;
+inline thread_local int wait_depth = 0;
+}  // namespace detail
+
+// Installs the calling thread's observer (null: none).
+inline void observe_waits(WaitObserver* observer) { detail::wait_observer = observer; }
+
+// Around code that may wait: check_may_wait(), then the thread's observer hears of the outermost
+// such scope.
+class WaitScope {
+ public:
+  WaitScope() {
+    check_may_wait();
+    if (detail::wait_depth++ == 0 && detail::wait_observer != nullptr) detail::wait_observer->wait_began();
+  }
+  ~WaitScope() {
+    if (--detail::wait_depth == 0 && detail::wait_observer != nullptr) detail::wait_observer->wait_ended();
+  }
+  WaitScope(const WaitScope&) = delete;
+  WaitScope& operator=(const WaitScope&) = delete;
+};
+
 }  // namespace sma::api

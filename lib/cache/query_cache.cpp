@@ -53,7 +53,7 @@ http::FetchResult QueryCache::get(const std::string& key, const Fetch& fetch,
                                   const api::Deadline& deadline, std::optional<std::chrono::milliseconds> ttl) {
   const std::chrono::milliseconds fresh_for = ttl.value_or(options_.ttl);
   if (fresh_for.count() <= 0) {
-    api::check_may_wait();
+    api::WaitScope waiting;
     return fetch();  // switched off (for comparisons, or by the query's rule)
   }
   auto& metrics = telemetry::SelfMetrics::instance();
@@ -67,7 +67,7 @@ http::FetchResult QueryCache::get(const std::string& key, const Fetch& fetch,
       return it->second.result;
     }
     // Anything but a hit waits (on the call in flight, or for a call of its own).
-    api::check_may_wait();
+    api::WaitScope waiting;
     auto running = in_flight_.find(key);
     if (running != in_flight_.end()) {
       flight = running->second;

@@ -211,7 +211,7 @@ HttpFetcher::~HttpFetcher() = default;
 const FetcherOptions& HttpFetcher::options() const { return impl_->options; }
 
 FetchResult HttpFetcher::fetch(const OutgoingRequest& request) {
-  api::check_may_wait();  // a network exchange: never on a thread that may not wait
+  api::WaitScope waiting;  // a network exchange: never on a thread that may not wait
   const FetcherOptions& options = impl_->options;
   PreparedRequest prepared = impl_->prepare(request);
   const RequestTarget& target = prepared.target;
@@ -506,7 +506,7 @@ void HttpFetcher::stream_async(const OutgoingRequest& request, AsyncStreamHandle
 
 FetchResult HttpFetcher::stream(const OutgoingRequest& request, const StreamHandlers& handlers,
                                 StreamCancel& cancel) {
-  api::check_may_wait();
+  api::WaitScope waiting;
   // The waiting form of stream_async: the caller's thread waits for `done`.
   auto ended = std::make_shared<std::promise<StreamEnd>>();
   std::future<StreamEnd> end = ended->get_future();

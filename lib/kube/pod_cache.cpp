@@ -220,7 +220,7 @@ std::shared_ptr<PodCache::Store> PodCache::store_for(const std::string& namespac
 std::vector<std::string> PodCache::pod_names(const std::string& namespace_, const api::LabelSelector& selector,
                                              const api::Deadline& deadline) {
   if (namespace_.empty()) {
-    api::check_may_wait();
+    api::WaitScope waiting;
     return client_.list_pod_names(namespace_, selector, deadline);
   }
   while (true) {
@@ -252,7 +252,7 @@ std::vector<std::string> PodCache::pod_names(const std::string& namespace_, cons
 
 std::vector<std::string> PodCache::first_list(const std::shared_ptr<Store>& store, const api::LabelSelector& selector,
                                               const api::Deadline& deadline) {
-  api::check_may_wait();  // a list, or waiting for someone else's
+  api::WaitScope waiting;  // a list, or waiting for someone else's
   std::shared_ptr<Feed> cluster;
   {
     std::lock_guard lock(mutex_);

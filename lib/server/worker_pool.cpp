@@ -31,19 +31,34 @@ void WorkerPool::start_thread() {
   threads_.emplace_back([this] { run(); });
 }
 
+void WorkerPool::grow_if_starved() {
+  // Threads not waiting compute or are about to take a queued task: fewer than `core` of them, with
+  // work no idle thread will take, means the waiting ones starve the queue.
+  const std::size_t not_waiting = alive_ - waiting_;
+  if (queue_.size() > idle_ && not_waiting < core_ && alive_ < max_) start_thread();
+}
+
 void WorkerPool::post(std::function<void()> task) {
   std::lock_guard lock(mutex_);
   if (joining_) return;
   queue_.push_back(std::move(task));
-  // Every queued task needs a thread of its own that is idle now; otherwise one more is started.
-  if (idle_ >= queue_.size() || alive_ >= max_) {
-    work_.notify_one();
-    return;
-  }
-  start_thread();
+  work_.notify_one();
+  grow_if_starved();
+}
+
+void WorkerPool::wait_began() {
+  std::lock_guard lock(mutex_);
+  ++waiting_;
+  if (!joining_) grow_if_starved();
+}
+
+void WorkerPool::wait_ended() {
+  std::lock_guard lock(mutex_);
+  --waiting_;
 }
 
 void WorkerPool::run() {
+  api::observe_waits(this);
   std::unique_lock lock(mutex_);
   for (;;) {
     bool woken = work_.wait_for(lock, idle_exit_, [this] { return !queue_.empty() || joining_; });

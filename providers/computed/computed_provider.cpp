@@ -26,7 +26,7 @@ struct Outcome {
 template <typename T, typename Fetch>
 std::vector<Outcome<T>> fetch_all(const std::vector<std::string>& names, const Fetch& fetch) {
   // Operands on threads of their own would not know this thread may not wait: never on the I/O thread.
-  api::check_may_wait();
+  api::WaitScope waiting;
   std::vector<Outcome<T>> out(names.size());
   auto one = [&](std::size_t i) {
     try {

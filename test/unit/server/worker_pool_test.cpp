@@ -6,6 +6,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <functional>
 #include <thread>
@@ -15,8 +16,10 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// Tasks that block until released, counting how many run at once.
+// Tasks that block until released, counting how many run at once. A task that waits inside an
+// api::WaitScope is waiting (on a backend, say); one that does not looks like it is computing.
 struct Gate {
+  bool declared = true;  // the wait is inside an api::WaitScope
   std::mutex mutex;
   std::condition_variable changed;
   bool open = false;
@@ -25,6 +28,8 @@ struct Gate {
   int finished = 0;
 
   void task() {
+    std::optional<sma::api::WaitScope> waiting;
+    if (declared) waiting.emplace();
     std::unique_lock lock(mutex);
     ++running;
     most = std::max(most, running);
@@ -59,7 +64,24 @@ bool eventually(const std::function<bool()>& condition) {
 
 }  // namespace
 
-TEST_CASE("Blocked tasks do not hold back the ones behind them: the pool grows past its core") {
+TEST_CASE("Tasks that compute do not make the pool grow: more threads than its core would only hold more at once") {
+  WorkerPool pool(2, 16, 30s);
+  Gate gate;
+  gate.declared = false;
+  for (int i = 0; i < 6; ++i) pool.post([&] { gate.task(); });
+  CHECK(gate.wait_running(2));
+  std::this_thread::sleep_for(100ms);
+  CHECK(pool.threads() == 2);
+  {
+    std::lock_guard lock(gate.mutex);
+    CHECK(gate.running == 2);
+  }
+  gate.release();
+  CHECK(gate.wait_finished(6));
+  CHECK(pool.peak_threads() == 2);
+}
+
+TEST_CASE("Waiting tasks do not hold back the ones behind them: the pool grows past its core") {
   WorkerPool pool(2, 16, 30s);
   Gate gate;
   for (int i = 0; i < 10; ++i) pool.post([&] { gate.task(); });
