@@ -255,8 +255,26 @@ std::vector<std::string> PodCache::first_list(const std::shared_ptr<Store>& stor
   api::WaitScope waiting;  // a list, or waiting for someone else's
   std::shared_ptr<Feed> cluster;
   {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
     if (cluster_ && options_.scope == PodWatchScope::Cluster) cluster = cluster_;
+    if (options_.scope == PodWatchScope::Auto && cluster_) {
+      // Switching to the cluster's watch: its list is on its way, and waiting for it costs less
+      // than a list and a watch of this namespace's own (hundreds of namespaces asked in the
+      // seconds the switch takes made hundreds of connections). If it fails, list alone.
+      auto settled = [this] { return cluster_switch_settled_; };
+      if (deadline.bounded()) {
+        // At most half the time left: a slow switch still leaves time for a list of its own.
+        const auto now = std::chrono::steady_clock::now();
+        cluster_switch_.wait_until(lock, now + (std::max(deadline.when(), now) - now) / 2, settled);
+      } else {
+        cluster_switch_.wait(lock, settled);
+      }
+      if (cluster_listed_) {
+        lock.unlock();
+        std::lock_guard store_lock(store->mutex);
+        if (store->listed) return store->matching(selector);
+      }
+    }
   }
   if (cluster) {
     // One list of every pod, made by the first caller; the others wait for it.
@@ -585,14 +603,27 @@ void PodCache::maybe_go_cluster_wide() {
     }
     if (watched <= options_.cluster_watch_above) return;
     cluster_ = std::make_shared<Feed>("", options_.initial_backoff);
+    cluster_switch_settled_ = false;
   }
   report("more than " + std::to_string(options_.cluster_watch_above) + " namespaces watched (" +
          std::to_string(watched) + "): switching to one watch of every pod in the cluster");
-  if (!runtime_->begin()) return;
+  if (!runtime_->begin()) {
+    settle_cluster_switch();
+    return;
+  }
   asio::post(runtime_->lists, [this] {
     go_cluster_wide();
+    settle_cluster_switch();
     runtime_->end();
   });
+}
+
+void PodCache::settle_cluster_switch() {
+  {
+    std::lock_guard lock(mutex_);
+    cluster_switch_settled_ = true;
+  }
+  cluster_switch_.notify_all();
 }
 
 void PodCache::go_cluster_wide() {

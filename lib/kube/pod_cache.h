@@ -9,6 +9,7 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -97,6 +98,7 @@ class PodCache {
   void install_cluster(PodSnapshot snapshot, const std::shared_ptr<Feed>& feed);
   void maybe_go_cluster_wide();
   void go_cluster_wide();
+  void settle_cluster_switch();
   void report(const std::string& message) const;
 
   KubeClient& client_;
@@ -105,6 +107,10 @@ class PodCache {
   std::unordered_map<std::string, std::shared_ptr<Store>> stores_;  // guarded by mutex_
   std::shared_ptr<Feed> cluster_;    // guarded by mutex_; set once the cluster-wide watch is chosen
   bool cluster_listed_ = false;      // guarded by mutex_
+  // Auto scope: the switch to the cluster's watch made its first list, or failed to (guarded by
+  // mutex_); first lists of namespaces wait for it instead of each listing and watching on its own.
+  bool cluster_switch_settled_ = true;
+  std::condition_variable cluster_switch_;
   std::mutex cluster_list_mutex_;    // held by the one caller making the cluster's first list
   std::unique_ptr<Runtime> runtime_;  // the timer thread and the list pool; last, stopped first
 };

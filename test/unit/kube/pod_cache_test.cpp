@@ -377,3 +377,44 @@ TEST_CASE("past the threshold, watches of namespaces give way to one watch of th
   api.control("POST", "fixture", spread_fixture(spaces));
   CHECK(eventually([&] { return cache.pod_names("n1", LabelSelector()).size() == 2; }));
 }
+
+TEST_CASE("while the switch to the cluster's watch lists, new namespaces wait for it instead of listing alone",
+          "[pod_cache][cluster]") {
+  KubeApiDoubleProcess api;
+  std::vector<std::pair<std::string, std::vector<Pod>>> spaces;
+  for (const char* space : {"n1", "n2", "n3", "n4", "n5"}) spaces.push_back({space, {{"p-0", R"({"app":"x"})"}}});
+  api.control("POST", "fixture", spread_fixture(spaces));
+  KubeClient client = client_for(api);
+  PodCacheOptions options = quick_options();
+  options.scope = sma::kube::PodWatchScope::Auto;
+  options.cluster_watch_above = 2;
+  PodCache cache(client, options);
+  for (const char* space : {"n1", "n2"}) CHECK(cache.pod_names(space, LabelSelector()).size() == 1);
+  // The cluster's list takes a while (a big cluster): the namespaces asked meanwhile wait for it.
+  api.control("POST", "faults", R"({"latency_ms": 700, "count": 1, "path_prefix": "/api/v1/pods"})");
+  CHECK(cache.pod_names("n3", LabelSelector()).size() == 1);  // over the threshold: the switch begins
+  CHECK(cache.pod_names("n4", LabelSelector()) == std::vector<std::string>{"p-0"});
+  CHECK(cache.pod_names("n5", LabelSelector()) == std::vector<std::string>{"p-0"});
+  CHECK(cache.state().cluster_wide);
+  CHECK(calls(api, "/api/v1/namespaces/n4/pods").lists == 0);
+  CHECK(calls(api, "/api/v1/namespaces/n5/pods").lists == 0);
+  CHECK(calls(api, "/api/v1/pods").lists == 1);
+}
+
+TEST_CASE("a switch to the cluster's watch that cannot list leaves new namespaces to list alone", "[pod_cache][cluster]") {
+  KubeApiDoubleProcess api;
+  std::vector<std::pair<std::string, std::vector<Pod>>> spaces;
+  for (const char* space : {"n1", "n2", "n3", "n4"}) spaces.push_back({space, {{"p-0", R"({"app":"x"})"}}});
+  api.control("POST", "fixture", spread_fixture(spaces));
+  KubeClient client = client_for(api);
+  PodCacheOptions options = quick_options();
+  options.scope = sma::kube::PodWatchScope::Auto;
+  options.cluster_watch_above = 2;
+  PodCache cache(client, options);
+  // Listing every pod is forbidden (RBAC limited to namespaces, say).
+  api.control("POST", "faults", R"({"mode": "status", "status": 403, "path_prefix": "/api/v1/pods"})");
+  for (const char* space : {"n1", "n2", "n3"}) CHECK(cache.pod_names(space, LabelSelector()).size() == 1);
+  CHECK(cache.pod_names("n4", LabelSelector()) == std::vector<std::string>{"p-0"});
+  CHECK_FALSE(cache.state().cluster_wide);
+  CHECK(calls(api, "/api/v1/namespaces/n4/pods").lists == 1);
+}
