@@ -149,22 +149,29 @@ class QueryFamilies {
     while (!stopping_) {
       const auto now = Clock::now();
       std::vector<std::pair<std::string, std::shared_ptr<Family>>> due;
+      // Wakes at least every second (to drop idle families) and exactly when the next refresh is
+      // due, so a merged answer is refreshed every interval, not every interval plus up to a second.
+      auto next = now + std::min<std::chrono::milliseconds>(options_.refresh, std::chrono::seconds(1));
       for (auto it = families_.begin(); it != families_.end();) {
         auto& family = it->second;
         if (now - family->last_asked > options_.idle) {
           it = families_.erase(it);  // nobody asks any more: back to single queries, if ever again
           continue;
         }
-        if (family->merged && !family->refreshing && now - family->tried >= options_.refresh) {
-          due.emplace_back(it->first, family);
+        if (family->merged && !family->refreshing) {
+          if (now - family->tried >= options_.refresh) {
+            due.emplace_back(it->first, family);
+          } else {
+            next = std::min(next, family->tried + options_.refresh);
+          }
         }
         ++it;
       }
       lock.unlock();
       for (auto& [key, family] : due) refresh(key, family);
       lock.lock();
-      wake_.wait_for(lock, std::min<std::chrono::milliseconds>(options_.refresh, std::chrono::seconds(1)),
-                     [this] { return stopping_; });
+      if (!due.empty()) continue;  // the refreshes took time: look again before sleeping
+      wake_.wait_until(lock, next, [this] { return stopping_; });
     }
   }
 
