@@ -59,6 +59,16 @@ def container(deployment):
     return containers[0]
 
 
+def sizing_row(cluster):
+    """(CPU request, memory request, memory limit) of a row of docs/benchmarks.md's sizing table."""
+    text = (ms.REPO / "docs" / "benchmarks.md").read_text(encoding="utf-8")
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 5 and cells[0].split(" ")[0] == cluster:
+            return tuple(c.strip("`") for c in cells[2:])
+    raise AssertionError(f"docs/benchmarks.md has no sizing row {cluster!r}")
+
+
 def flag_values(args):
     out = {}
     for arg in args:
@@ -377,8 +387,10 @@ class AdapterWiringTest(unittest.TestCase):
         for name, docs in self.renders():
             d = adapter(docs)
             c = container(d)
-            self.assertEqual(c["resources"]["requests"], {"cpu": "50m", "memory": "32Mi"})
-            self.assertEqual(c["resources"]["limits"], {"memory": "128Mi"})
+            cpu, memory, limit = sizing_row("medium")
+            self.assertEqual(c["resources"]["requests"], {"cpu": cpu, "memory": memory},
+                             "requests are the medium row of docs/benchmarks.md's sizing table")
+            self.assertEqual(c["resources"]["limits"], {"memory": limit})
             self.assertEqual(c["image"], "sysdig-metrics-adapter:latest")
             pod_labels = d["spec"]["template"]["metadata"]["labels"]
             terms = d["spec"]["template"]["spec"]["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"]
