@@ -8,6 +8,7 @@
 #include <chrono>
 #include <algorithm>
 #include <functional>
+#include <initializer_list>
 #include <mutex>
 #include <future>
 #include <string>
@@ -340,15 +341,31 @@ TEST_CASE("one cluster-wide watch serves every namespace from one list", "[pod_c
   CHECK(cache.pod_names("b", LabelSelector()) == std::vector<std::string>{"db-0"});
 }
 
-TEST_CASE("past the threshold, watches of namespaces give way to one watch of the cluster", "[pod_cache][cluster]") {
-  KubeApiDoubleProcess api;
+namespace {
+
+// Namespaces of one pod each ("p-0", app=x).
+std::vector<std::pair<std::string, std::vector<Pod>>> one_pod_each(std::initializer_list<const char*> names) {
   std::vector<std::pair<std::string, std::vector<Pod>>> spaces;
-  for (const char* space : {"n1", "n2", "n3", "n4"}) spaces.push_back({space, {{"p-0", R"({"app":"x"})"}}});
-  api.control("POST", "fixture", spread_fixture(spaces));
-  KubeClient client = client_for(api);
+  for (const char* space : names) spaces.push_back({space, {{"p-0", R"({"app":"x"})"}}});
+  return spaces;
+}
+
+// The auto scope, switching to the cluster's watch above two namespaces.
+PodCacheOptions auto_options() {
   PodCacheOptions options = quick_options();
   options.scope = sma::kube::PodWatchScope::Auto;
   options.cluster_watch_above = 2;
+  return options;
+}
+
+}  // namespace
+
+TEST_CASE("past the threshold, watches of namespaces give way to one watch of the cluster", "[pod_cache][cluster]") {
+  KubeApiDoubleProcess api;
+  auto spaces = one_pod_each({"n1", "n2", "n3", "n4"});
+  api.control("POST", "fixture", spread_fixture(spaces));
+  KubeClient client = client_for(api);
+  PodCacheOptions options = auto_options();
   std::vector<std::string> problems;
   std::mutex problems_mutex;
   options.on_problem = [&](const std::string& message) {
@@ -381,14 +398,9 @@ TEST_CASE("past the threshold, watches of namespaces give way to one watch of th
 TEST_CASE("while the switch to the cluster's watch lists, new namespaces wait for it instead of listing alone",
           "[pod_cache][cluster]") {
   KubeApiDoubleProcess api;
-  std::vector<std::pair<std::string, std::vector<Pod>>> spaces;
-  for (const char* space : {"n1", "n2", "n3", "n4", "n5"}) spaces.push_back({space, {{"p-0", R"({"app":"x"})"}}});
-  api.control("POST", "fixture", spread_fixture(spaces));
+  api.control("POST", "fixture", spread_fixture(one_pod_each({"n1", "n2", "n3", "n4", "n5"})));
   KubeClient client = client_for(api);
-  PodCacheOptions options = quick_options();
-  options.scope = sma::kube::PodWatchScope::Auto;
-  options.cluster_watch_above = 2;
-  PodCache cache(client, options);
+  PodCache cache(client, auto_options());
   for (const char* space : {"n1", "n2"}) CHECK(cache.pod_names(space, LabelSelector()).size() == 1);
   // The cluster's list takes a while (a big cluster): the namespaces asked meanwhile wait for it.
   api.control("POST", "faults", R"({"latency_ms": 700, "count": 1, "path_prefix": "/api/v1/pods"})");
@@ -403,14 +415,9 @@ TEST_CASE("while the switch to the cluster's watch lists, new namespaces wait fo
 
 TEST_CASE("a switch to the cluster's watch that cannot list leaves new namespaces to list alone", "[pod_cache][cluster]") {
   KubeApiDoubleProcess api;
-  std::vector<std::pair<std::string, std::vector<Pod>>> spaces;
-  for (const char* space : {"n1", "n2", "n3", "n4"}) spaces.push_back({space, {{"p-0", R"({"app":"x"})"}}});
-  api.control("POST", "fixture", spread_fixture(spaces));
+  api.control("POST", "fixture", spread_fixture(one_pod_each({"n1", "n2", "n3", "n4"})));
   KubeClient client = client_for(api);
-  PodCacheOptions options = quick_options();
-  options.scope = sma::kube::PodWatchScope::Auto;
-  options.cluster_watch_above = 2;
-  PodCache cache(client, options);
+  PodCache cache(client, auto_options());
   // Listing every pod is forbidden (RBAC limited to namespaces, say).
   api.control("POST", "faults", R"({"mode": "status", "status": 403, "path_prefix": "/api/v1/pods"})");
   for (const char* space : {"n1", "n2", "n3"}) CHECK(cache.pod_names(space, LabelSelector()).size() == 1);
