@@ -438,17 +438,38 @@ def rss_kib(pids):
     return sum(v for v in values if v is not None)
 
 
-class RssSampler:
+class BackgroundSampler:
+    """Runs self._run in a thread between __enter__ and __exit__; _run returns once self._stop is set. __exit__
+    waits for it at most `join_s`."""
+
+    join_s = 5
+
+    def __init__(self):
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        raise NotImplementedError
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(self.join_s)
+
+
+class RssSampler(BackgroundSampler):
     """Samples the summed VmRSS of `pids()` every `interval_s` in a thread until stop(); keeps the maximum."""
 
     def __init__(self, pids, interval_s=0.002, max_seconds=600):
+        super().__init__()
         self.pids = pids
         self.interval_s = interval_s
         self.max_seconds = max_seconds
         self.max_kib = 0
         self.samples = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self):
         deadline = time.monotonic() + self.max_seconds
@@ -457,14 +478,6 @@ class RssSampler:
             self.max_kib = max(self.max_kib, value)
             self.samples += 1
             self._stop.wait(self.interval_s)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join(5)
 
 
 def mb(kib):
@@ -480,9 +493,9 @@ SAMPLE_RE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)")
 LABEL_RE = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
 
 
-def parse_histograms(text):
-    """{(name, frozenset(labels without le)): {"buckets": {le: count}, "sum": s, "count": c}}"""
-    histograms = {}
+def sample_lines(text):
+    """(name, [(label, value)], number) for each sample line of a Prometheus text page; comments and lines that
+    are not samples are skipped."""
     for line in text.splitlines():
         if not line or line.startswith("#"):
             continue
@@ -490,11 +503,18 @@ def parse_histograms(text):
         if not match:
             continue
         name, labels_text, value = match.groups()
-        labels = dict(LABEL_RE.findall(labels_text or ""))
         try:
             number = float(value)
         except ValueError:
             continue
+        yield name, LABEL_RE.findall(labels_text or ""), number
+
+
+def parse_histograms(text):
+    """{(name, frozenset(labels without le)): {"buckets": {le: count}, "sum": s, "count": c}}"""
+    histograms = {}
+    for name, label_pairs, number in sample_lines(text):
+        labels = dict(label_pairs)
         for suffix in ("_bucket", "_sum", "_count"):
             if name.endswith(suffix):
                 base = name[:-len(suffix)]
@@ -552,19 +572,7 @@ def merged(histograms):
 
 def parse_samples(text):
     """Every sample of a Prometheus text page: {(name, frozenset(labels)): value} (counters and gauges)."""
-    samples = {}
-    for line in text.splitlines():
-        if not line or line.startswith("#"):
-            continue
-        match = SAMPLE_RE.match(line)
-        if not match:
-            continue
-        name, labels_text, value = match.groups()
-        try:
-            samples[(name, frozenset(LABEL_RE.findall(labels_text or "")))] = float(value)
-        except ValueError:
-            continue
-    return samples
+    return {(name, frozenset(label_pairs)): number for name, label_pairs, number in sample_lines(text)}
 
 
 def sample_sum(samples, name, **labels):
@@ -637,12 +645,13 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-class ProcSampler:
+class ProcSampler(BackgroundSampler):
     """Samples a process in a thread until stopped: VmRSS every `rss_interval_s`; threads, open descriptors and
     (with `port`) its connections to that port every `interval_s`. Keeps the highest of each and a time series
     of the slower readings, and when it started with the process's CPU time then (for CPU used since)."""
 
     def __init__(self, pid, port=None, interval_s=0.5, rss_interval_s=0.02, max_seconds=1800):
+        super().__init__()
         self.pid = pid
         self.port = port
         self.interval_s = interval_s
@@ -652,8 +661,6 @@ class ProcSampler:
         self.series = []    # (seconds since start, threads, fds, connections, rss_kib)
         self.started_at = None     # time.monotonic() at start
         self.cpu_at_start = None   # cpu_seconds(pid) at start
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self):
         started = time.monotonic()
@@ -677,12 +684,7 @@ class ProcSampler:
 
     def __enter__(self):
         self.started_at, self.cpu_at_start = time.monotonic(), cpu_seconds(self.pid)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join(5)
+        return super().__enter__()
 
     def last(self):
         return self.series[-1] if self.series else None

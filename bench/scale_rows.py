@@ -76,27 +76,27 @@ def statuses(results):
 
 def handed_off(poller):
     """How many requests the adapter handed from its I/O thread to a worker during the row (its counter's change
-    between the poller's first and last reading), or None when the binary has no such counter."""
+    between the poller's first and last reading), or "n/a" when the binary has no such counter."""
     readings = [r.get("handed_off") for _, r, _ in poller.series if r.get("handed_off") is not None]
     if len(readings) < 2 or max(readings) == 0:
-        return None
-    return readings[-1] - readings[0]
+        return "n/a"
+    return f"{readings[-1] - readings[0]:.0f}"
 
 
-class MetricsPoller:
+class MetricsPoller(harness.BackgroundSampler):
     """Scrapes the adapter's /metrics (and counts the Sysdig double's value queries) every METRICS_POLL_S in a
     thread: the pod cache's gauges and the backend slot waits over time, the highest seen."""
 
+    join_s = 30
+
     def __init__(self, scrape, sysdig=None, interval_s=METRICS_POLL_S):
-        import threading
+        super().__init__()
         self.scrape = scrape
         self.sysdig = sysdig
         self.interval_s = interval_s
         self.series = []     # (seconds, {name: value}, sysdig query calls so far)
         self.max = {}
         self.errors = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
     WATCHED = (("namespaces", "sysdig_metrics_adapter_pod_cache", {"value": "namespaces"}),
                ("pods", "sysdig_metrics_adapter_pod_cache", {"value": "pods"}),
@@ -122,14 +122,6 @@ class MetricsPoller:
                 calls = None
             self.series.append((round(time.monotonic() - started, 1), reading, calls))
             self._stop.wait(self.interval_s)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join(30)
 
     def first_time(self, key, value):
         """Seconds into the row when `key` first read `value` or more; None if never."""
@@ -302,7 +294,7 @@ class ScaleRows:
             f"namespace p50 {ms(p(first, 50))} / p99 {ms(p(first, 99))} / max {ms(max(first, default=None))} "
             f"({len(first)}); later p50 {ms(p(later, 50), 2)} / p99 {ms(p(later, 99), 2)} / max "
             f"{ms(max(later, default=None))} ({len(later)}); all p99 {ms(p(everything, 99), 2)}; handed off to a "
-            f"worker: {handed_off(poller) if handed_off(poller) is not None else 'n/a'}; adapter histogram "
+            f"worker: {handed_off(poller)}; adapter histogram "
             f"(kind selector) p50 {ms(own and own[50], 3)} / p99 {ms(own and own[99], 3)}; requests sent late "
             f"(every connection busy) p99 {ms(p(late, 99))}; answers {statuses(results)}")
         row.notes.append(
@@ -394,7 +386,7 @@ class ScaleRows:
             f"sysdig_metrics_adapter_served_value_age_seconds: {age_hist['count'] if age_hist else 0:.0f} "
             f"observations, {over_bound if over_bound is not None else 'n/a'} above {bound} s; latency p50 "
             f"{ms(p([r.seconds for r in ok], 50), 2)} / p99 {ms(p([r.seconds for r in ok], 99), 2)}; handed off to a "
-            f"worker: {handed_off(poller) if handed_off(poller) is not None else 'n/a'}")
+            f"worker: {handed_off(poller)}")
         row.notes.append(resources)
         self.b.data.setdefault("scale", {})[key] = {
             "services": services, "seconds": seconds, "requests": len(results), "backend_calls": calls,
@@ -551,7 +543,7 @@ class ScaleRows:
             f"backend: {calls:,} Sysdig value queries, at most {peak} at once at the double; "
             f"sysdig_metrics_adapter_backend_calls_waiting_for_slot max {waiting_max:.0f} (sampled every 0.5 s on "
             f"the plain port), backend_slot_timeouts_total +{timeouts:.0f}; requests_in_flight max "
-            f"{in_flight_max:.0f}; handed off to a worker: {handed_off(poller) if handed_off(poller) is not None else 'n/a'}")
+            f"{in_flight_max:.0f}; handed off to a worker: {handed_off(poller)}")
         row.notes.append(resources)
         self.b.data.setdefault("scale", {})["9"] = {
             "hpas": hpas, "seconds": seconds, "answers": len(results), "over_deadline": len(over),
