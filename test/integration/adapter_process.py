@@ -66,6 +66,21 @@ class Adapter:
         context.verify_mode = ssl.CERT_NONE
         return http.client.HTTPSConnection("127.0.0.1", self.port, context=context, timeout=10)
 
+    def kubectl_get_raw(self, path, directory):
+        """`kubectl get --raw path` against this adapter through a kubeconfig written in `directory`: its
+        certificate (self-signed here) is not verified and the token is not checked. The CompletedProcess."""
+        kubeconfig = os.path.join(directory, "adapter-kubeconfig")
+        with open(kubeconfig, "w") as f:
+            f.write(f"""apiVersion: v1
+kind: Config
+clusters: [{{name: a, cluster: {{server: "https://127.0.0.1:{self.port}", insecure-skip-tls-verify: true}}}}]
+users: [{{name: u, user: {{token: anonymous}}}}]
+contexts: [{{name: c, context: {{cluster: a, user: u}}}}]
+current-context: c
+""")
+        return subprocess.run(["kubectl", "--kubeconfig", kubeconfig, "get", "--raw", path],
+                              capture_output=True, text=True, timeout=60)
+
     def request(self, method, path, body=None, headers=None):
         conn = self.connection()
         try:

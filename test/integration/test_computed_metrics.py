@@ -9,7 +9,6 @@ import json
 import math
 import os
 import shutil
-import subprocess
 import tempfile
 import unittest
 
@@ -148,18 +147,8 @@ class ComputedValuesTest(ComputedCase):
 
     @unittest.skipUnless(shutil.which("kubectl"), "kubectl is installed by scripts/install-deps.sh")
     def test_through_kubectl_get_raw(self):
-        kubeconfig = os.path.join(self.tmp.name, "adapter-kubeconfig")
-        with open(kubeconfig, "w") as f:
-            f.write(f"""apiVersion: v1
-kind: Config
-clusters: [{{name: a, cluster: {{server: "https://127.0.0.1:{self.adapter.port}", insecure-skip-tls-verify: true}}}}]
-users: [{{name: u, user: {{token: anonymous}}}}]
-contexts: [{{name: c, context: {{cluster: a, user: u}}}}]
-current-context: c
-""")
-        p = subprocess.run(["kubectl", "--kubeconfig", kubeconfig, "get", "--raw",
-                            V2 + "/namespaces/default/pods/*/requests_per_core?labelSelector=app%3Dkuard"],
-                           capture_output=True, text=True, timeout=60)
+        p = self.adapter.kubectl_get_raw(V2 + "/namespaces/default/pods/*/requests_per_core?labelSelector=app%3Dkuard",
+                                         self.tmp.name)
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertEqual(len(json.loads(p.stdout)["items"]), 3)
 

@@ -10,7 +10,6 @@ import os
 import shutil
 import signal
 import ssl
-import subprocess
 import tempfile
 import threading
 import time
@@ -228,19 +227,7 @@ class ExecValuesTest(ExecCase):
 
     @unittest.skipUnless(shutil.which("kubectl"), "kubectl is installed by scripts/install-deps.sh")
     def test_through_kubectl_get_raw(self):
-        kubeconfig = os.path.join(self.tmp.name, "adapter-kubeconfig")
-        # The adapter serves a self-signed certificate here; kubectl is told to skip verification.
-        with open(kubeconfig, "w") as f:
-            f.write(f"""apiVersion: v1
-kind: Config
-clusters: [{{name: a, cluster: {{server: "https://127.0.0.1:{self.adapter.port}", insecure-skip-tls-verify: true}}}}]
-users: [{{name: u, user: {{token: anonymous}}}}]
-contexts: [{{name: c, context: {{cluster: a, user: u}}}}]
-current-context: c
-""")
-        p = subprocess.run(["kubectl", "--kubeconfig", kubeconfig, "get", "--raw",
-                            V2 + "/namespaces/default/deployments.apps/kuard/scale_hint"],
-                           capture_output=True, text=True, timeout=60)
+        p = self.adapter.kubectl_get_raw(V2 + "/namespaces/default/deployments.apps/kuard/scale_hint", self.tmp.name)
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertEqual(json.loads(p.stdout)["items"][0]["value"], "7")
 
